@@ -1,0 +1,2 @@
+// Wiring only: command line -> config -> drives -> object layer -> servers.
+console.log("shale: not wired yet");

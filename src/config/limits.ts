@@ -1,0 +1,65 @@
+/**
+ * Every limit Shale enforces, in one place. Units last; the AWS (or MinIO) limit each mirrors is
+ * cited. Anything that bounds a loop, a queue, a buffer or a listing comes from here.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/** AWS: object keys are at most 1,024 bytes of UTF-8. */
+export const KEY_LENGTH_BYTES_MAX = 1024;
+/** AWS: bucket names are 3 to 63 characters. */
+export const BUCKET_NAME_LENGTH_MIN = 3;
+export const BUCKET_NAME_LENGTH_MAX = 63;
+/** AWS: a single PUT is at most 5 GiB. */
+export const PUT_OBJECT_SIZE_BYTES_MAX = 5 * GiB;
+/** AWS: an object is at most 5 TiB (multipart). */
+export const OBJECT_SIZE_BYTES_MAX = 5 * 1024 * GiB;
+/** AWS: every part but the last is at least 5 MiB. */
+export const PART_SIZE_BYTES_MIN = 5 * MiB;
+/** AWS: a part is at most 5 GiB. */
+export const PART_SIZE_BYTES_MAX = 5 * GiB;
+/** AWS: part numbers are 1 to 10,000. */
+export const PART_NUMBER_MAX = 10_000;
+/** AWS: DeleteObjects takes at most 1,000 keys. */
+export const DELETE_OBJECTS_KEYS_MAX = 1000;
+/** AWS: list operations return at most 1,000 entries a page. */
+export const LIST_PAGE_ENTRIES_MAX = 1000;
+/** AWS: at most 10 tags an object and 50 a bucket; key 128 and value 256 Unicode characters. */
+export const OBJECT_TAGS_MAX = 10;
+export const BUCKET_TAGS_MAX = 50;
+export const TAG_KEY_LENGTH_MAX = 128;
+export const TAG_VALUE_LENGTH_MAX = 256;
+/** AWS: user-defined metadata is at most 2 KiB (names and values, UTF-8). */
+export const USER_METADATA_BYTES_MAX = 2 * KiB;
+/** AWS: the request header block of a PUT is at most 8 KiB; we allow 16 KiB of headers in all. */
+export const REQUEST_HEADER_BYTES_MAX = 16 * KiB;
+/** XML request bodies are capped before parsing (MinIO: 2 MiB for CompleteMultipartUpload). */
+export const XML_BODY_BYTES_MAX = 2 * MiB;
+/** AWS: CORS configuration has at most 100 rules. */
+export const CORS_RULES_MAX = 100;
+/** AWS: bucket policies are at most 20 KiB. */
+export const BUCKET_POLICY_BYTES_MAX = 20 * KiB;
+/** AWS SigV4: requests more than 15 minutes from server time get RequestTimeTooSkewed. */
+export const CLOCK_SKEW_MS_MAX = 15 * 60 * 1000;
+/** AWS SigV4: presigned URLs expire in at most 7 days. */
+export const PRESIGN_EXPIRY_SECONDS_MAX = 7 * 24 * 3600;
+/** aws-chunked: one chunk header line (size;chunk-signature=...) is at most this long. */
+export const CHUNK_HEADER_BYTES_MAX = 4 * KiB;
+/** aws-chunked: the trailer section is at most this long. */
+export const CHUNK_TRAILER_BYTES_MAX = 16 * KiB;
+/** POST policy form uploads: the non-file fields together are at most this long. */
+export const POST_FORM_FIELDS_BYTES_MAX = 64 * KiB;
+
+/** Erasure: objects are encoded in blocks of 1 MiB (as MinIO's blockSizeV2). */
+export const ERASURE_BLOCK_BYTES = 1 * MiB;
+/** Objects smaller than this live inside the metadata record (MinIO: 128 KiB). */
+export const INLINE_DATA_BYTES_MAX = 128 * KiB;
+/** Erasure sets are 2 to 16 drives (as MinIO). */
+export const ERASURE_SET_DRIVES_MIN = 2;
+export const ERASURE_SET_DRIVES_MAX = 16;
+/** A metadata record is at most this large (it may hold inline data and many parts). */
+export const METADATA_RECORD_BYTES_MAX = 16 * MiB;
+/** Versions kept in one metadata record (MinIO: 10,000 by default). */
+export const VERSIONS_PER_OBJECT_MAX = 10_000;
