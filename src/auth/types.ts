@@ -1,0 +1,88 @@
+/**
+ * The auth layer's contract: pure functions over request parts, no HTTP server, no storage.
+ * The S3 layer calls `authenticateRequest` first, then wraps the body according to `payload`.
+ */
+
+/** AWS error codes the auth layer can produce; the S3 boundary maps each to its HTTP status. */
+export type AuthErrorCode =
+  | "AccessDenied"
+  | "AuthorizationHeaderMalformed"
+  | "AuthorizationQueryParametersError"
+  | "ExpiredToken"
+  | "IncompleteBody"
+  | "InvalidAccessKeyId"
+  | "InvalidArgument"
+  | "InvalidRequest"
+  | "InvalidTokenId"
+  | "MalformedPOSTRequest"
+  | "MissingSecurityHeader"
+  | "RequestTimeTooSkewed"
+  | "SignatureDoesNotMatch"
+  | "XAmzContentSHA256Mismatch"
+  | "EntityTooLarge"
+  | "EntityTooSmall"
+  | "InvalidDigest"
+  | "BadDigest"
+  | "MalformedTrailerError"
+  | "NotImplemented";
+
+export class SigV4Error extends Error {
+  constructor(readonly code: AuthErrorCode, message: string) {
+    super(message);
+    this.name = "SigV4Error";
+  }
+}
+
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+  /** Present for temporary (STS) credentials: the request must carry the same token. */
+  sessionToken?: string;
+}
+
+/** The parts of an HTTP request that SigV4 signs, exactly as received. */
+export interface SignableRequest {
+  method: string;
+  /** The path as sent on the wire, still percent-encoded (e.g. `/bucket/a%20b`). */
+  rawPath: string;
+  /** The query string as sent, without `?`, still percent-encoded. */
+  rawQuery: string;
+  headers: Headers;
+}
+
+export interface AuthOptions {
+  region: string;
+  /** Server time; tests pass a fixed clock. */
+  now: Date;
+  lookup: (accessKey: string) => Credentials | undefined | Promise<Credentials | undefined>;
+}
+
+/** How the request body is protected, from x-amz-content-sha256. */
+export type PayloadMode =
+  | { type: "unsigned" } // UNSIGNED-PAYLOAD, presigned URLs
+  | { type: "sha256"; hex: string } // hex SHA-256 of the body, checked at its end
+  | { type: "streaming-signed"; trailer: boolean } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
+  | { type: "streaming-unsigned-trailer" }; // STREAMING-UNSIGNED-PAYLOAD-TRAILER
+
+/** State the chunk-signature chain starts from (the seed signature and the signing key). */
+export interface ChunkSigningContext {
+  seedSignature: string;
+  signingKey: Uint8Array;
+  /** yyyymmdd/region/s3/aws4_request */
+  scope: string;
+  /** ISO basic timestamp from x-amz-date. */
+  amzDate: string;
+}
+
+export type AuthResult =
+  | { kind: "anonymous" }
+  | {
+    kind: "signed";
+    accessKey: string;
+    credentials: Credentials;
+    payload: PayloadMode;
+    /** Present for streaming-signed payloads. */
+    chunkContext?: ChunkSigningContext;
+    /** True for presigned-URL (query) authentication. */
+    presigned: boolean;
+  };
