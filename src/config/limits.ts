@@ -63,3 +63,14 @@ export const ERASURE_SET_DRIVES_MAX = 16;
 export const METADATA_RECORD_BYTES_MAX = 16 * MiB;
 /** Versions kept in one metadata record (MinIO: 10,000 by default). */
 export const VERSIONS_PER_OBJECT_MAX = 10_000;
+
+/** Linux NAME_MAX: one path segment on disk is at most 255 bytes (longer key segments are escaped). */
+export const FS_NAME_BYTES_MAX = 255;
+/** GET reads ahead at most this many erasure blocks while the client consumes one (MinIO: 1). */
+export const READ_AHEAD_BLOCKS_MAX = 2;
+/** Listing keeps this many sorted directory listings per drive between pages (a metacache-lite). */
+export const LIST_DIR_CACHE_ENTRIES_MAX = 256;
+/** A drive's format file is at most this large. */
+export const FORMAT_FILE_BYTES_MAX = 1 * MiB;
+/** A bucket's metadata record (config documents) is at most this large. */
+export const BUCKET_METADATA_BYTES_MAX = 4 * MiB;
