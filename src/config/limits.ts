@@ -74,3 +74,16 @@ export const LIST_DIR_CACHE_ENTRIES_MAX = 256;
 export const FORMAT_FILE_BYTES_MAX = 1 * MiB;
 /** A bucket's metadata record (config documents) is at most this large. */
 export const BUCKET_METADATA_BYTES_MAX = 4 * MiB;
+
+// S3 protocol layer, server and command line.
+/** Drive paths one command-line argument may expand to (MinIO allows at most 16 sets of 16). */
+export const DRIVES_PER_ARG_MAX = 32 * 16;
+/** MinIO: the root user is at least 3 characters and the root password at least 8. */
+export const ROOT_USER_LENGTH_MIN = 3;
+export const ROOT_PASSWORD_LENGTH_MIN = 8;
+/** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** AWS: GetObjectAttributes and ListParts return at most 1,000 parts a page. */
+export const LIST_PARTS_MAX = 1000;
+/** AWS: ListObjectVersions continuation and copy-source header values are bounded like keys. */
+export const COPY_SOURCE_BYTES_MAX = 2 * KiB;
