@@ -1,0 +1,185 @@
+/**
+ * The command line and environment, as MinIO's so its users feel at home:
+ * `shale server DIR... [--address host:port] [--console-address host:port]`, SHALE_* variables
+ * (MINIO_ROOT_USER / MINIO_ROOT_PASSWORD accepted). Pure: the environment comes in as a function.
+ */
+import { EllipsisError, expandDriveArgs } from "./ellipsis.ts";
+import { ROOT_PASSWORD_LENGTH_MIN, ROOT_USER_LENGTH_MIN } from "./limits.ts";
+import { VERSION } from "./version.ts";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+export interface RootCredentials {
+  accessKey: string;
+  secretKey: string;
+}
+
+export interface ServerConfig {
+  /** Drive paths, ellipses expanded, in the order given. */
+  drives: string[];
+  address: ListenAddress;
+  consoleAddress?: ListenAddress;
+  region: string;
+  /** Domains for virtual-host-style requests (`bucket.<domain>`), lower-case. */
+  domains: string[];
+  standardParity?: number;
+  reducedParity?: number;
+  /** Root credentials from the environment; absent means generate-or-reuse the stored pair. */
+  rootCredentials?: RootCredentials;
+}
+
+export type Command =
+  | { kind: "help"; text: string }
+  | { kind: "version"; text: string }
+  | { kind: "server"; config: ServerConfig };
+
+export type EnvLookup = (name: string) => string | undefined;
+
+export const DEFAULT_ADDRESS = ":9000";
+export const DEFAULT_REGION = "us-east-1";
+
+export const MAIN_HELP = `Shale ${VERSION}: a self-hosted, S3-compatible object store.
+
+Usage:
+  shale server DIR... [flags]    serve the S3 API on erasure-coded drives
+  shale --help                   this text
+  shale --version                print the version
+
+Run \`shale server --help\` for the server's flags and environment variables.
+`;
+
+export const SERVER_HELP = `Usage: shale server DIR... [flags]
+
+Serves the S3 API from the drive folders DIR... MinIO's ellipsis syntax expands ranges:
+/mnt/disk{1...4} is four drives, /mnt/d{1...2}/x{1...2} is four drives.
+
+Flags:
+  --address HOST:PORT          S3 API listen address (default "${DEFAULT_ADDRESS}": every interface;
+                               port 0 picks a free port, printed at start-up)
+  --console-address HOST:PORT  web console listen address (default: none; the console comes later)
+  -h, --help                   this text
+
+Environment:
+  SHALE_ROOT_USER              root access key (at least ${ROOT_USER_LENGTH_MIN} characters); MINIO_ROOT_USER accepted
+  SHALE_ROOT_PASSWORD          root secret key (at least ${ROOT_PASSWORD_LENGTH_MIN} characters); MINIO_ROOT_PASSWORD accepted
+                               Without both, a random pair is generated on first start, stored with
+                               mode 0600 in <parent of the first drive>/.shale-credentials, reused on
+                               later starts, and printed.
+  SHALE_REGION                 region reported to clients and checked in signatures (default "${DEFAULT_REGION}")
+  SHALE_STORAGE_CLASS_STANDARD parity of the STANDARD class, "EC:n" (default by erasure set size:
+                               1 drive EC:0, 2-3 EC:1, 4-5 EC:2, 6-7 EC:3, 8-16 EC:4)
+  SHALE_STORAGE_CLASS_RRS      parity of REDUCED_REDUNDANCY, "EC:n" (default EC:1)
+  SHALE_DOMAIN                 comma-separated domains for virtual-host-style requests
+                               (bucket.s3.example.com); path-style always works
+  SHALE_LOG_LEVEL              debug, info, warn or error (default "info")
+`;
+
+/** Parses argv (without the program name) and the environment into one command. */
+export function parseCommandLine(args: string[], env: EnvLookup): Command {
+  const first = args[0];
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    return { kind: "help", text: MAIN_HELP };
+  }
+  if (first === "--version" || first === "-v" || first === "version") {
+    return { kind: "version", text: `shale version ${VERSION}` };
+  }
+  if (first !== "server") throw new UsageError(`Unknown command "${first}"; try \`shale --help\``);
+  return parseServer(args.slice(1), env);
+}
+
+function parseServer(args: string[], env: EnvLookup): Command {
+  const dirs: string[] = [];
+  let address = DEFAULT_ADDRESS;
+  let consoleAddress: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--help" || arg === "-h") return { kind: "help", text: SERVER_HELP };
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    if (flag === "--address" || flag === "--console-address") {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new UsageError(`Flag ${flag} needs a value (HOST:PORT)`);
+      if (flag === "--address") address = value;
+      else consoleAddress = value;
+    } else if (arg.startsWith("-")) {
+      throw new UsageError(`Unknown flag "${arg}"; try \`shale server --help\``);
+    } else {
+      dirs.push(arg);
+    }
+  }
+  if (dirs.length === 0) throw new UsageError("No drives given; try `shale server --help`");
+  let drives: string[];
+  try {
+    drives = expandDriveArgs(dirs);
+  } catch (e) {
+    if (e instanceof EllipsisError) throw new UsageError(e.message);
+    throw e;
+  }
+  const config: ServerConfig = {
+    drives,
+    address: parseAddress(address, "--address"),
+    region: env("SHALE_REGION") || env("MINIO_REGION") || DEFAULT_REGION,
+    domains: (env("SHALE_DOMAIN") || env("MINIO_DOMAIN") || "").split(",").map((d) =>
+      d.trim().toLowerCase()
+    ).filter((d) => d !== ""),
+  };
+  if (consoleAddress !== undefined) {
+    config.consoleAddress = parseAddress(consoleAddress, "--console-address");
+  }
+  const standard = env("SHALE_STORAGE_CLASS_STANDARD") || env("MINIO_STORAGE_CLASS_STANDARD");
+  if (standard) config.standardParity = parseParity(standard, "SHALE_STORAGE_CLASS_STANDARD");
+  const rrs = env("SHALE_STORAGE_CLASS_RRS") || env("MINIO_STORAGE_CLASS_RRS");
+  if (rrs) config.reducedParity = parseParity(rrs, "SHALE_STORAGE_CLASS_RRS");
+  const creds = rootCredentialsFromEnv(env);
+  if (creds !== undefined) config.rootCredentials = creds;
+  return { kind: "server", config };
+}
+
+/** `host:port`, `:port` (every interface), `[v6]:port`. */
+export function parseAddress(text: string, what: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`${what} "${text}" is not HOST:PORT (e.g. ":9000" or "127.0.0.1:9000")`);
+  }
+  const hostname = m[1] ?? (m[2] === "" || m[2] === undefined ? "0.0.0.0" : m[2]);
+  return { hostname, port };
+}
+
+/** `EC:n` as MinIO's storage-class variables. */
+export function parseParity(text: string, what: string): number {
+  const m = /^EC:(\d{1,2})$/.exec(text.trim());
+  if (m === null) throw new UsageError(`${what}="${text}" is not "EC:n" (e.g. EC:2)`);
+  return Number(m[1]);
+}
+
+function rootCredentialsFromEnv(env: EnvLookup): RootCredentials | undefined {
+  const user = env("SHALE_ROOT_USER") || env("MINIO_ROOT_USER");
+  const password = env("SHALE_ROOT_PASSWORD") || env("MINIO_ROOT_PASSWORD");
+  if (!user && !password) return undefined;
+  if (!user || !password) {
+    throw new UsageError(
+      "SHALE_ROOT_USER and SHALE_ROOT_PASSWORD must be set together (or neither, to generate them)",
+    );
+  }
+  if (user.length < ROOT_USER_LENGTH_MIN) {
+    throw new UsageError(`SHALE_ROOT_USER must be at least ${ROOT_USER_LENGTH_MIN} characters`);
+  }
+  if (password.length < ROOT_PASSWORD_LENGTH_MIN) {
+    throw new UsageError(
+      `SHALE_ROOT_PASSWORD must be at least ${ROOT_PASSWORD_LENGTH_MIN} characters`,
+    );
+  }
+  if (/[\s/]/.test(user) || user.includes(",")) {
+    throw new UsageError("SHALE_ROOT_USER may not contain whitespace, '/' or ','");
+  }
+  return { accessKey: user, secretKey: password };
+}
