@@ -49,6 +49,13 @@ export const PRESIGN_EXPIRY_SECONDS_MAX = 7 * 24 * 3600;
 export const CHUNK_HEADER_BYTES_MAX = 4 * KiB;
 /** aws-chunked: the trailer section is at most this long. */
 export const CHUNK_TRAILER_BYTES_MAX = 16 * KiB;
+/**
+ * aws-chunked: one chunk's data is at most this long (MinIO: maxChunkSize 16 MiB). A signed chunk is
+ * held until its signature verifies, so this bounds the decoder's memory; clients send 64 KiB.
+ */
+export const CHUNK_SIZE_BYTES_MAX = 16 * MiB;
+/** aws-chunked: the trailer section holds at most this many header lines (AWS sends one checksum). */
+export const CHUNK_TRAILER_LINES_MAX = 16;
 /** POST policy form uploads: the non-file fields together are at most this long. */
 export const POST_FORM_FIELDS_BYTES_MAX = 64 * KiB;
 
