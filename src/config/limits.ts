@@ -94,3 +94,17 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export const LIST_PARTS_MAX = 1000;
 /** AWS: ListObjectVersions continuation and copy-source header values are bounded like keys. */
 export const COPY_SOURCE_BYTES_MAX = 2 * KiB;
+
+// WebAssembly core (Reed-Solomon, HighwayHash).
+/** klauspost/reedsolomon: GF(2^8) codes have at most 256 data + parity shards (MinIO's ceiling). */
+export const RS_SHARDS_MAX = 256;
+/**
+ * WebAssembly memory of one core instance (shard buffers, tables, staging). No MinIO equivalent
+ * (Go's heap is unbounded); wasm32 allows 4 GiB, we stop at 1 GiB: ~700 concurrent 1 MiB 8+4
+ * stripes.
+ */
+export const WASM_MEMORY_BYTES_MAX = 1024 * MiB;
+/** Staging area through which the core copies shards and data that do not live in its memory. */
+export const WASM_STAGING_BYTES = 1 * MiB;
+/** Inverted decode matrices cached per geometry (klauspost keeps an unbounded inversion tree). */
+export const RS_DECODE_CACHE_ENTRIES_MAX = 256;
