@@ -108,3 +108,15 @@ export const WASM_MEMORY_BYTES_MAX = 1024 * MiB;
 export const WASM_STAGING_BYTES = 1 * MiB;
 /** Inverted decode matrices cached per geometry (klauspost keeps an unbounded inversion tree). */
 export const RS_DECODE_CACHE_ENTRIES_MAX = 256;
+
+/** SSE: plaintext bytes in one package of the encrypted stream (MinIO's DARE packages: 64 KiB). */
+export const SSE_PACKAGE_BYTES = 64 * KiB;
+/** SSE-KMS: the encryption context (decoded JSON) is at most this long (AWS caps all request
+ * headers at 8 KiB, so a larger context cannot arrive). */
+export const SSE_ENCRYPTION_CONTEXT_BYTES_MAX = 8 * KiB;
+/** KMS: a key name is at most this many bytes (as MinIO KES key names, letters, digits, - and _). */
+export const KMS_KEY_NAME_BYTES_MAX = 64;
+/** KMS: at most this many named master keys in the built-in KMS. */
+export const KMS_KEYS_MAX = 1000;
+/** KMS: at most this many versions of one master key (each rotation adds one). */
+export const KMS_KEY_VERSIONS_MAX = 1000;
