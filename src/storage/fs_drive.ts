@@ -1,0 +1,308 @@
+/**
+ * A drive on a local file system: the only code in Shale that touches data directories, and the
+ * one implementation of durable writes (temp file, write, fdatasync, rename, fsync the directory;
+ * the temp is removed on failure). Nothing else renames data.
+ */
+import { statfs } from "node:fs/promises";
+import {
+  checkPath,
+  type DirEntry,
+  type Drive,
+  DriveOffline,
+  type DriveSpace,
+  FileNotFound,
+  type FileReader,
+  FileTooLarge,
+  type FileWriter,
+  parentOf,
+} from "./drive.ts";
+import { TMP_DIR } from "./key_path.ts";
+
+export class FsDrive implements Drive {
+  readonly #root: string;
+  constructor(readonly path: string) {
+    this.#root = path.replace(/\/+$/, "") || "/";
+  }
+
+  #abs(rel: string): string {
+    checkPath(this.path, rel);
+    return rel === "" ? this.#root : `${this.#root}/${rel}`;
+  }
+
+  #error(e: unknown, rel: string): Error {
+    if (e instanceof FileNotFound || e instanceof DriveOffline || e instanceof FileTooLarge) {
+      return e;
+    }
+    if (e instanceof Deno.errors.NotFound) {
+      return new FileNotFound(`File not found "${rel}" on "${this.path}"`, this.path, rel);
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    return new DriveOffline(`Drive "${this.path}" failed on "${rel}": ${msg}`, this.path, rel);
+  }
+
+  async space(): Promise<DriveSpace> {
+    try {
+      const s = await statfs(this.#root);
+      return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+    } catch (e) {
+      throw this.#error(e, "");
+    }
+  }
+
+  async probe(): Promise<"ok" | "missing" | "unreadable"> {
+    try {
+      const st = await Deno.stat(this.#root);
+      if (!st.isDirectory) return "unreadable";
+      // Reading the directory proves permissions (stat alone succeeds on a chmod 000 directory).
+      for await (const _ of Deno.readDir(this.#root)) break;
+      return "ok";
+    } catch (e) {
+      return e instanceof Deno.errors.NotFound ? "missing" : "unreadable";
+    }
+  }
+
+  async init(): Promise<void> {
+    try {
+      await Deno.mkdir(this.#root, { recursive: true });
+    } catch (e) {
+      throw this.#error(e, "");
+    }
+  }
+
+  async readFile(rel: string, maxBytes: number): Promise<Uint8Array> {
+    const abs = this.#abs(rel);
+    let file: Deno.FsFile | undefined;
+    try {
+      file = await Deno.open(abs, { read: true });
+      const { size, isFile } = await file.stat();
+      if (!isFile) throw new Deno.errors.NotFound(`Not a file: ${rel}`);
+      if (size > maxBytes) {
+        throw new FileTooLarge(`File "${rel}" on "${this.path}" is ${size} bytes`, this.path, rel);
+      }
+      const buf = new Uint8Array(size);
+      let off = 0;
+      while (off < size) {
+        const n = await file.read(buf.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      return off === size ? buf : buf.slice(0, off);
+    } catch (e) {
+      throw this.#error(e, rel);
+    } finally {
+      file?.close();
+    }
+  }
+
+  async writeFile(rel: string, data: Uint8Array): Promise<void> {
+    const abs = this.#abs(rel);
+    const tmpRel = `${TMP_DIR}/${crypto.randomUUID()}.w`;
+    const tmpAbs = this.#abs(tmpRel);
+    try {
+      await this.#ensureDir(parentOf(rel));
+      await this.#ensureDir(TMP_DIR);
+      const file = await Deno.open(tmpAbs, { write: true, createNew: true });
+      try {
+        let off = 0;
+        while (off < data.length) off += await file.write(data.subarray(off));
+        await file.syncData();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(tmpAbs, abs);
+      await this.#syncDir(parentOf(rel));
+    } catch (e) {
+      await Deno.remove(tmpAbs).catch(() => {});
+      throw this.#error(e, rel);
+    }
+  }
+
+  async createFile(rel: string): Promise<FileWriter> {
+    const abs = this.#abs(rel);
+    let file: Deno.FsFile;
+    try {
+      await this.#ensureDir(parentOf(rel));
+      file = await Deno.open(abs, { write: true, create: true, truncate: true });
+    } catch (e) {
+      throw this.#error(e, rel);
+    }
+    let closed = false;
+    const toError = (e: unknown) => this.#error(e, rel);
+    return {
+      async write(chunk: Uint8Array): Promise<void> {
+        try {
+          let off = 0;
+          while (off < chunk.length) off += await file.write(chunk.subarray(off));
+        } catch (e) {
+          throw toError(e);
+        }
+      },
+      async close(): Promise<void> {
+        try {
+          await file.syncData();
+        } catch (e) {
+          throw toError(e);
+        } finally {
+          if (!closed) file.close();
+          closed = true;
+        }
+      },
+      async abort(): Promise<void> {
+        if (!closed) {
+          closed = true;
+          try {
+            file.close();
+          } catch { /* already closed */ }
+        }
+        await Deno.remove(abs).catch(() => {});
+      },
+    };
+  }
+
+  async openFile(rel: string): Promise<FileReader> {
+    const abs = this.#abs(rel);
+    let file: Deno.FsFile;
+    let size: number;
+    try {
+      file = await Deno.open(abs, { read: true });
+      const st = await file.stat();
+      if (!st.isFile) {
+        file.close();
+        throw new Deno.errors.NotFound(`Not a file: ${rel}`);
+      }
+      size = st.size;
+    } catch (e) {
+      throw this.#error(e, rel);
+    }
+    // Reads are serialised: seek + read on one handle must not interleave.
+    let chain: Promise<unknown> = Promise.resolve();
+    let closed = false;
+    const toError = (e: unknown) => this.#error(e, rel);
+    return {
+      size,
+      readAt(offset: number, length: number): Promise<Uint8Array> {
+        const run = async () => {
+          try {
+            const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+            await file.seek(offset, Deno.SeekMode.Start);
+            let off = 0;
+            while (off < buf.length) {
+              const n = await file.read(buf.subarray(off));
+              if (n === null) break;
+              off += n;
+            }
+            return off === buf.length ? buf : buf.subarray(0, off);
+          } catch (e) {
+            throw toError(e);
+          }
+        };
+        const p = chain.then(run, run);
+        chain = p.catch(() => {});
+        return p;
+      },
+      close(): void {
+        if (closed) return;
+        closed = true;
+        chain.finally(() => file.close()).catch(() => {});
+      },
+    };
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const absFrom = this.#abs(from);
+    const absTo = this.#abs(to);
+    try {
+      await this.#ensureDir(parentOf(to));
+      await Deno.rename(absFrom, absTo);
+      await this.#syncDir(parentOf(to));
+      if (parentOf(from) !== parentOf(to)) await this.#syncDir(parentOf(from));
+    } catch (e) {
+      throw this.#error(e, from);
+    }
+  }
+
+  async remove(rel: string, opts: { pruneTo?: string } = {}): Promise<void> {
+    const abs = this.#abs(rel);
+    try {
+      await Deno.remove(abs, { recursive: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw this.#error(e, rel);
+    }
+    if (opts.pruneTo === undefined) return;
+    let dir = parentOf(rel);
+    while (dir !== opts.pruneTo && dir.length > opts.pruneTo.length) {
+      try {
+        await Deno.remove(this.#abs(dir)); // only succeeds when empty
+      } catch {
+        return;
+      }
+      dir = parentOf(dir);
+    }
+  }
+
+  async list(rel: string): Promise<DirEntry[]> {
+    const abs = this.#abs(rel);
+    const out: DirEntry[] = [];
+    try {
+      for await (const e of Deno.readDir(abs)) out.push({ name: e.name, isDir: e.isDirectory });
+    } catch (e) {
+      if (e instanceof Error && (e as { code?: string }).code === "ENOTDIR") {
+        throw this.#error(new Deno.errors.NotFound("Not a directory"), rel);
+      }
+      throw this.#error(e, rel);
+    }
+    return out;
+  }
+
+  async stat(rel: string): Promise<{ isDir: boolean; size: number } | undefined> {
+    try {
+      const st = await Deno.stat(this.#abs(rel));
+      return { isDir: st.isDirectory, size: st.size };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      if (e instanceof Error && (e as { code?: string }).code === "ENOTDIR") return undefined;
+      throw this.#error(e, rel);
+    }
+  }
+
+  async makeDir(rel: string): Promise<void> {
+    try {
+      await this.#ensureDir(rel);
+    } catch (e) {
+      throw this.#error(e, rel);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** mkdir -p where each directory created is made durable in its parent. */
+  async #ensureDir(rel: string): Promise<void> {
+    const abs = this.#abs(rel);
+    try {
+      const st = await Deno.stat(abs);
+      if (st.isDirectory) return;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (rel === "") throw new Deno.errors.NotFound(`Drive root "${this.path}" is missing`);
+    await this.#ensureDir(parentOf(rel));
+    try {
+      await Deno.mkdir(abs);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      return;
+    }
+    await this.#syncDir(parentOf(rel));
+  }
+
+  async #syncDir(rel: string): Promise<void> {
+    const dir = await Deno.open(this.#abs(rel), { read: true });
+    try {
+      await dir.sync();
+    } finally {
+      dir.close();
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./drive.ts";
+export { FsDrive } from "./fs_drive.ts";
+export { MemoryDrive } from "./memory_drive.ts";
+export * from "./key_path.ts";
+export * from "./records.ts";
