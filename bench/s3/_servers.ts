@@ -1,0 +1,218 @@
+/**
+ * Starts MinIO and Shale the same way: 4 drive folders on one file system, EC:2, the same root
+ * credentials, 127.0.0.1 on a free port, and waits for `/minio/health/live` to answer 200.
+ */
+import type { ServerName } from "./_args.ts";
+
+export const ROOT_USER = "shalebench";
+export const ROOT_PASSWORD = "shalebench-secret-key";
+export const STORAGE_CLASS = "EC:2";
+export const DRIVE_COUNT = 4;
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+export interface ServerSpec {
+  name: ServerName;
+  /** Folder that holds the drives and the log. */
+  dir: string;
+  /** Path of the MinIO binary (unused for Shale). */
+  minioBinary: string;
+  /** Repository root: Shale runs from here with the permissions of `deno task shale`. */
+  repoRoot: string;
+}
+
+export class RunningServer {
+  restarts = 0;
+  #child: Deno.ChildProcess;
+  #exited = false;
+
+  constructor(
+    readonly spec: ServerSpec,
+    readonly port: number,
+    child: Deno.ChildProcess,
+    readonly logPath: string,
+    /** Where this start's output begins in the log (earlier starts are above it). */
+    readonly logOffset: number,
+  ) {
+    this.#child = child;
+    child.status.then(() => this.#exited = true);
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get alive(): boolean {
+    return !this.#exited;
+  }
+
+  /** Resets the kernel's peak-RSS mark (VmHWM) so the next read covers only what follows. */
+  async resetPeakRss(): Promise<void> {
+    // proc(5): writing 5 to clear_refs resets the peak resident set size.
+    await Deno.writeTextFile(`/proc/${this.pid}/clear_refs`, "5").catch(() => {});
+  }
+
+  /** Peak resident set size in bytes since start or the last reset (VmHWM). */
+  async peakRssBytes(): Promise<number | undefined> {
+    const status = await Deno.readTextFile(`/proc/${this.pid}/status`).catch(() => "");
+    const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+    return m?.[1] === undefined ? undefined : Number(m[1]) * 1024;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, STOP_GRACE_MS);
+    await this.#child.status;
+    clearTimeout(timer);
+  }
+
+  /** The line of this start's output that best says why it failed. */
+  async failureLine(): Promise<string> {
+    const lines = (await this.logTail(200)).split("\n").filter((l) => l.trim() !== "");
+    return lines.find((l) => /error|panic|fatal|uncaught/i.test(l)) ?? lines.at(-1) ??
+      "(no output)";
+  }
+
+  async logTail(lines = 5): Promise<string> {
+    const bytes = await Deno.readFile(this.logPath).catch(() => new Uint8Array());
+    const text = new TextDecoder().decode(bytes.subarray(this.logOffset));
+    return text.trim().split("\n").slice(-lines).join("\n");
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return await Promise.resolve(port);
+}
+
+export function drivePaths(dir: string): string[] {
+  return Array.from({ length: DRIVE_COUNT }, (_, i) => `${dir}/disk${i + 1}`);
+}
+
+/** The argv of `deno task shale` from deno.json, so the permissions stay exactly those. */
+export async function shaleCommand(repoRoot: string): Promise<string[]> {
+  const json = JSON.parse(await Deno.readTextFile(`${repoRoot}/deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const task = json.tasks?.["shale"];
+  if (task === undefined) throw new Error('deno.json has no "shale" task');
+  const words = task.split(/\s+/).filter((w) => w !== "");
+  if (words[0] !== "deno") throw new Error(`The "shale" task does not start with deno: "${task}"`);
+  return [Deno.execPath(), ...words.slice(1)];
+}
+
+/** Starts a server on fresh or existing drive folders and waits until it answers. */
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  const drives = drivePaths(spec.dir);
+  for (const d of drives) await Deno.mkdir(d, { recursive: true });
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const logPath = `${spec.dir}/server.log`;
+  const log = await Deno.open(logPath, { create: true, append: true });
+  const logOffset = (await log.stat()).size;
+  let cmd: string;
+  let args: string[];
+  let env: Record<string, string>;
+  if (spec.name === "minio") {
+    cmd = spec.minioBinary;
+    args = [
+      "server",
+      ...drives,
+      "--address",
+      address,
+      "--console-address",
+      `127.0.0.1:${await freePort()}`,
+      "--certs-dir",
+      `${spec.dir}/certs`,
+      "--quiet",
+    ];
+    env = {
+      MINIO_ROOT_USER: ROOT_USER,
+      MINIO_ROOT_PASSWORD: ROOT_PASSWORD,
+      MINIO_STORAGE_CLASS_STANDARD: STORAGE_CLASS,
+      // Shale has no console yet; MinIO's is not part of what is measured.
+      MINIO_BROWSER: "off",
+      MINIO_UPDATE: "off",
+    };
+  } else {
+    const [deno, ...rest] = await shaleCommand(spec.repoRoot);
+    cmd = deno ?? Deno.execPath();
+    args = [...rest, "server", ...drives, "--address", address];
+    env = {
+      SHALE_ROOT_USER: ROOT_USER,
+      SHALE_ROOT_PASSWORD: ROOT_PASSWORD,
+      SHALE_STORAGE_CLASS_STANDARD: STORAGE_CLASS,
+      NO_COLOR: "1",
+    };
+  }
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: spec.repoRoot,
+    env: { ...baseEnv(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Both streams go to one log file; the pipes are drained so the server never blocks on them.
+  void Promise.all([pump(child.stdout, log), pump(child.stderr, log)]).finally(() => log.close());
+  const server = new RunningServer(spec, port, child, logPath, logOffset);
+  await waitReady(server);
+  return server;
+}
+
+async function pump(src: ReadableStream<Uint8Array>, dst: Deno.FsFile): Promise<void> {
+  for await (const chunk of src) {
+    let off = 0;
+    while (off < chunk.length) off += await dst.write(chunk.subarray(off));
+  }
+}
+
+function baseEnv(): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "DENO_DIR", "DENO_V8_FLAGS"];
+  const env: Record<string, string> = {};
+  for (const k of keep) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+async function waitReady(server: RunningServer): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const url = `http://${server.host}/minio/health/live`;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (!server.alive) {
+      throw new Error(
+        `${server.spec.name} exited before it was ready: ${await server.failureLine()}`,
+      );
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      if (res.status === 200) return;
+      last = `GET /minio/health/live answered ${res.status}`;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await server.stop();
+  throw new Error(`${server.spec.name} not ready after ${READY_TIMEOUT_MS} ms: ${last}`);
+}
