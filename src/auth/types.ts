@@ -27,7 +27,16 @@ export type AuthErrorCode =
   | "NotImplemented";
 
 export class SigV4Error extends Error {
-  constructor(readonly code: AuthErrorCode, message: string) {
+  constructor(
+    readonly code: AuthErrorCode,
+    message: string,
+    /**
+     * Extra elements AWS puts in the error XML beside Code and Message, such as `Region` (the
+     * region the server expects) or `HeadersNotSigned`. Added after the contract was agreed;
+     * optional, so existing callers are unchanged.
+     */
+    readonly details: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
     this.name = "SigV4Error";
   }

@@ -1,0 +1,4 @@
+/** The auth layer's public API: SigV4 verification, body checks, aws-chunked, POST policy. */
+export * from "./types.ts";
+export { authenticateRequest, parsePayloadMode } from "./sigv4.ts";
+export { verifySha256Payload } from "./payload.ts";
