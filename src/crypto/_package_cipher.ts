@@ -1,0 +1,65 @@
+/**
+ * One package of the SSE stream sealed or opened by one ChaCha20-Poly1305 implementation. The
+ * stream code is written against this interface so the benchmark and the reference test can run
+ * the same framing over node:crypto (the bulk path) and @noble/ciphers (the reference).
+ */
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { DecryptionFailed } from "./errors.ts";
+
+export const TAG_BYTES = 16;
+
+export interface PackageCipher {
+  readonly name: string;
+  /** ciphertext || tag, a new array. */
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext of ciphertext || tag; throws DecryptionFailed when the tag does not verify. */
+  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array;
+}
+
+/** node:crypto ChaCha20-Poly1305: native code, the bulk path (see stream_bench.ts). */
+export const nodeChaCha20Poly1305: PackageCipher = {
+  name: "node:crypto chacha20-poly1305",
+  seal(key, nonce, plaintext) {
+    const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+    const out = new Uint8Array(plaintext.length + TAG_BYTES);
+    const body = cipher.update(plaintext);
+    out.set(body);
+    const rest = cipher.final();
+    out.set(rest, body.length);
+    out.set(cipher.getAuthTag(), body.length + rest.length);
+    return out;
+  },
+  open(key, nonce, sealed) {
+    if (sealed.length < TAG_BYTES) throw new DecryptionFailed("Package is shorter than its tag");
+    const split = sealed.length - TAG_BYTES;
+    const decipher = createDecipheriv("chacha20-poly1305", key, nonce, {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAuthTag(sealed.subarray(split));
+    const body = decipher.update(sealed.subarray(0, split));
+    try {
+      decipher.final();
+    } catch {
+      // node:crypto says only "unable to authenticate data": the tag did not verify.
+      throw new DecryptionFailed("Package failed authentication");
+    }
+    return new Uint8Array(body.buffer, body.byteOffset, body.length);
+  },
+};
+
+/** @noble/ciphers ChaCha20-Poly1305: audited pure JavaScript, the reference implementation. */
+export const nobleChaCha20Poly1305: PackageCipher = {
+  name: "@noble/ciphers chacha20-poly1305",
+  seal(key, nonce, plaintext) {
+    return chacha20poly1305(key, nonce).encrypt(plaintext);
+  },
+  open(key, nonce, sealed) {
+    if (sealed.length < TAG_BYTES) throw new DecryptionFailed("Package is shorter than its tag");
+    try {
+      return chacha20poly1305(key, nonce).decrypt(sealed);
+    } catch {
+      throw new DecryptionFailed("Package failed authentication");
+    }
+  },
+};

@@ -1,0 +1,5 @@
+export * from "./errors.ts";
+export * from "./stream.ts";
+export * from "./keys.ts";
+export * from "./kms.ts";
+export * from "./ssec.ts";
