@@ -1,0 +1,145 @@
+/**
+ * Encoding: a body is cut into erasure blocks; each block becomes k data + m parity shards, each
+ * framed with its HighwayHash-256, written to k+m sinks in parallel. A sink that fails is dropped;
+ * fewer live sinks than the write quorum ends the write with InsufficientShards.
+ * Memory: one block buffer plus k+m frame buffers, whatever the body size.
+ */
+import { assert } from "../util/assert.ts";
+import { createReedSolomon, type ReedSolomon } from "../wasm/mod.ts";
+import { HASH_BYTES, hashShard, SHARD_HEADER } from "./bitrot.ts";
+
+/** Too few shards could be written or read. `bitrot`: some shards were present but corrupt. */
+export class InsufficientShards extends Error {
+  constructor(message: string, readonly bitrot: boolean) {
+    super(message);
+    this.name = "InsufficientShards";
+  }
+}
+
+const coders = new Map<string, ReedSolomon>();
+export function coderFor(k: number, m: number): ReedSolomon {
+  const id = `${k}+${m}`;
+  let rs = coders.get(id);
+  if (rs === undefined) coders.set(id, rs = createReedSolomon(k, m));
+  return rs;
+}
+
+/** Encodes blocks into reusable frames; frames stay valid until the next call. */
+export class BlockEncoder {
+  readonly #frames: Uint8Array[];
+  readonly #rs: ReedSolomon | undefined;
+  constructor(readonly k: number, readonly m: number, readonly blockBytes: number) {
+    const shardMax = Math.ceil(blockBytes / k);
+    this.#frames = Array.from({ length: k + m }, () => new Uint8Array(HASH_BYTES + shardMax));
+    this.#rs = m > 0 ? coderFor(k, m) : undefined;
+  }
+
+  /** k+m frames `hash(32) shard` for a block of at most blockBytes (> 0) bytes. */
+  encode(block: Uint8Array): Uint8Array[] {
+    assert(block.length > 0 && block.length <= this.blockBytes, `Bad block size ${block.length}`);
+    const { k, m } = this;
+    const s = Math.ceil(block.length / k);
+    const shards = this.#frames.map((f) => f.subarray(HASH_BYTES, HASH_BYTES + s));
+    for (let i = 0; i < k; i++) {
+      const from = i * s;
+      const part = block.subarray(Math.min(from, block.length), Math.min(from + s, block.length));
+      const shard = shards[i]!;
+      shard.set(part);
+      if (part.length < s) shard.fill(0, part.length);
+    }
+    if (m > 0) this.#rs!.encode(shards);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < k + m; i++) {
+      const frame = this.#frames[i]!.subarray(0, HASH_BYTES + s);
+      frame.set(hashShard(shards[i]!), 0);
+      out.push(frame);
+    }
+    return out;
+  }
+}
+
+export interface ShardSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+export interface EncodeOptions {
+  k: number;
+  m: number;
+  blockBytes: number;
+  /** One sink per shard index (0-based); undefined for a drive that is already offline. */
+  sinks: Array<ShardSink | undefined>;
+  writeQuorum: number;
+  /** Called once for a sink that failed (it receives nothing more). */
+  onSinkFailed?: (shardIndex: number, error: unknown) => void;
+}
+
+export interface EncodeResult {
+  size: number;
+  /** alive[i]: sink i received every frame. */
+  alive: boolean[];
+}
+
+/**
+ * Writes the shard-file header and every block of `chunks` to the sinks. The next block is read
+ * from the body while the current one is being written.
+ */
+export async function encodeStream(
+  chunks: AsyncIterable<Uint8Array>,
+  opts: EncodeOptions,
+): Promise<EncodeResult> {
+  const { k, m, blockBytes, sinks, writeQuorum } = opts;
+  assert(sinks.length === k + m, `Expected ${k + m} sinks, got ${sinks.length}`);
+  const alive = sinks.map((s) => s !== undefined);
+  const encoder = new BlockEncoder(k, m, blockBytes);
+
+  const writeAll = async (frames: Uint8Array[]) => {
+    await Promise.all(sinks.map(async (sink, i) => {
+      if (sink === undefined || !alive[i]) return;
+      try {
+        await sink.write(frames[i]!);
+      } catch (e) {
+        alive[i] = false;
+        opts.onSinkFailed?.(i, e);
+      }
+    }));
+    const n = alive.filter(Boolean).length;
+    if (n < writeQuorum) {
+      throw new InsufficientShards(
+        `Only ${n} of ${k + m} shards could be written, write quorum is ${writeQuorum}`,
+        false,
+      );
+    }
+  };
+
+  await writeAll(sinks.map(() => SHARD_HEADER));
+  const block = new Uint8Array(blockBytes);
+  let fill = 0;
+  let size = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await pending;
+    const frames = encoder.encode(block.subarray(0, fill));
+    fill = 0;
+    pending = writeAll(frames);
+    // Surface a quorum loss early, but let the next block be read meanwhile.
+    pending.catch(() => {});
+  };
+  try {
+    for await (const chunk of chunks) {
+      let off = 0;
+      size += chunk.length;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, blockBytes - fill);
+        block.set(chunk.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === blockBytes) await flush();
+      }
+    }
+    if (fill > 0) await flush();
+  } finally {
+    await pending.catch(() => {});
+  }
+  await pending;
+  return { size, alive };
+}
