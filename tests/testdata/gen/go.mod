@@ -1,0 +1,13 @@
+module shale/testdata/gen
+
+go 1.26.8
+
+require (
+	github.com/klauspost/reedsolomon v1.14.2
+	github.com/minio/highwayhash v1.0.4
+)
+
+require (
+	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
+	golang.org/x/sys v0.30.0 // indirect
+)
