@@ -120,3 +120,5 @@ export const KMS_KEY_NAME_BYTES_MAX = 64;
 export const KMS_KEYS_MAX = 1000;
 /** KMS: at most this many versions of one master key (each rotation adds one). */
 export const KMS_KEY_VERSIONS_MAX = 1000;
+/** DeleteObjects deletes at most this many keys at once (bounded parallelism per request). */
+export const DELETE_OBJECTS_PARALLEL_MAX = 16;
