@@ -11,8 +11,11 @@ export const TAG_BYTES = 16;
 
 export interface PackageCipher {
   readonly name: string;
-  /** ciphertext || tag, a new array. */
-  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * ciphertext || tag, as one or more fresh arrays in order (node:crypto's output is handed on
+   * as it comes, without copying it into one array).
+   */
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array[];
   /** The plaintext of ciphertext || tag; throws DecryptionFailed when the tag does not verify. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array;
 }
@@ -22,12 +25,13 @@ export const nodeChaCha20Poly1305: PackageCipher = {
   name: "node:crypto chacha20-poly1305",
   seal(key, nonce, plaintext) {
     const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
-    const out = new Uint8Array(plaintext.length + TAG_BYTES);
     const body = cipher.update(plaintext);
-    out.set(body);
-    const rest = cipher.final();
-    out.set(rest, body.length);
-    out.set(cipher.getAuthTag(), body.length + rest.length);
+    const rest = cipher.final(); // empty for a stream cipher, kept for correctness
+    const tag = cipher.getAuthTag();
+    const out: Uint8Array[] = [];
+    for (const b of [body, rest, tag]) {
+      if (b.length > 0) out.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
+    }
     return out;
   },
   open(key, nonce, sealed) {
@@ -52,7 +56,7 @@ export const nodeChaCha20Poly1305: PackageCipher = {
 export const nobleChaCha20Poly1305: PackageCipher = {
   name: "@noble/ciphers chacha20-poly1305",
   seal(key, nonce, plaintext) {
-    return chacha20poly1305(key, nonce).encrypt(plaintext);
+    return [chacha20poly1305(key, nonce).encrypt(plaintext)];
   },
   open(key, nonce, sealed) {
     if (sealed.length < TAG_BYTES) throw new DecryptionFailed("Package is shorter than its tag");

@@ -155,8 +155,8 @@ export interface StreamOptions {
 }
 
 /**
- * Encrypts a plaintext stream into the ciphertext stream. Emits one chunk a package, sealed as
- * soon as it is known not to be the last; memory is one package.
+ * Encrypts a plaintext stream into the ciphertext stream. Emits each package (as its ciphertext
+ * and tag chunks) as soon as it is known not to be the last; memory is one package.
  */
 export function createEncryptStream(
   streamKey: StreamKey,
@@ -168,20 +168,27 @@ export function createEncryptStream(
   const pending = new Uint8Array(SSE_PACKAGE_BYTES);
   let filled = 0;
   let seq = 0;
-  const seal = (plaintext: Uint8Array, final: boolean) =>
-    cipher.seal(key, packageNonce(noncePrefix, seq++, final), plaintext);
+  const seal = (
+    plaintext: Uint8Array,
+    final: boolean,
+    controller: TransformStreamDefaultController<Uint8Array>,
+  ) => {
+    for (const piece of cipher.seal(key, packageNonce(noncePrefix, seq++, final), plaintext)) {
+      controller.enqueue(piece);
+    }
+  };
   return new TransformStream({
     transform(chunk, controller) {
       let at = 0;
       while (at < chunk.length) {
         if (filled === SSE_PACKAGE_BYTES) {
           // More input exists, so the held package is not the last.
-          controller.enqueue(seal(pending, false));
+          seal(pending, false, controller);
           filled = 0;
         }
         if (filled === 0 && chunk.length - at > SSE_PACKAGE_BYTES) {
           // A whole package with input after it: seal it in place, no copy.
-          controller.enqueue(seal(chunk.subarray(at, at + SSE_PACKAGE_BYTES), false));
+          seal(chunk.subarray(at, at + SSE_PACKAGE_BYTES), false, controller);
           at += SSE_PACKAGE_BYTES;
           continue;
         }
@@ -192,7 +199,7 @@ export function createEncryptStream(
       }
     },
     flush(controller) {
-      controller.enqueue(seal(pending.subarray(0, filled), true));
+      seal(pending.subarray(0, filled), true, controller);
     },
   });
 }
