@@ -272,6 +272,12 @@ export function createDecryptStream(
             throw new DecryptionFailed("Ciphertext continues past the last package");
           }
           const want = expectedLength(seq);
+          if (filled === 0 && chunk.length - at >= want) {
+            // The whole package is in this chunk: open it in place, no copy.
+            open(chunk.subarray(at, at + want), seq === lastOfStream, controller);
+            at += want;
+            continue;
+          }
           const n = Math.min(want - filled, chunk.length - at);
           held.set(chunk.subarray(at, at + n), filled);
           filled += n;
@@ -286,6 +292,11 @@ export function createDecryptStream(
         if (filled === PACKAGE_CIPHERTEXT_BYTES) {
           open(held, false, controller);
           filled = 0;
+        }
+        if (filled === 0 && chunk.length - at > PACKAGE_CIPHERTEXT_BYTES) {
+          open(chunk.subarray(at, at + PACKAGE_CIPHERTEXT_BYTES), false, controller);
+          at += PACKAGE_CIPHERTEXT_BYTES;
+          continue;
         }
         const n = Math.min(PACKAGE_CIPHERTEXT_BYTES - filled, chunk.length - at);
         held.set(chunk.subarray(at, at + n), filled);
