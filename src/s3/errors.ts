@@ -140,7 +140,12 @@ export class S3Error extends Error {
 export function toS3Error(e: unknown): S3Error | undefined {
   if (e instanceof S3Error) return e;
   if (e instanceof SigV4Error) {
-    return new S3Error(e.code, e.message ? { message: e.message } : {});
+    const details: S3ErrorDetails = {};
+    if (e.message) details.message = e.message;
+    // Added to SigV4Error after the contract: extra XML elements such as Region.
+    const extra = (e as { details?: Record<string, string> }).details;
+    if (extra !== undefined && Object.keys(extra).length > 0) details.extra = { ...extra };
+    return new S3Error(e.code, details);
   }
   if (e instanceof objectErrors.ObjectLayerError) {
     const code = objectErrorCode(e);

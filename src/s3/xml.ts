@@ -51,6 +51,12 @@ export class XmlWriter {
     return this;
   }
 
+  /** Escaped text inside the open element. */
+  text(value: string): this {
+    this.#parts.push(escapeXml(value));
+    return this;
+  }
+
   /** An element with attributes and no content. */
   empty(name: string, attrs: Record<string, string> = {}): this {
     let tag = `<${name}`;

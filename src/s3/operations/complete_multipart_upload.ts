@@ -1,0 +1,68 @@
+import { PART_NUMBER_MAX } from "../../config/limits.ts";
+import type { ChecksumSet, CompletePart } from "../../object/types.ts";
+import type { RequestContext } from "../context.ts";
+import { S3Error } from "../errors.ts";
+import { CHECKSUM_ALGORITHMS, checksumElementName, writeChecksumElements } from "../_checksums.ts";
+import { writeConditionsFromHeaders } from "../_conditions.ts";
+import { quoteEtag, xmlResponse } from "../_respond.ts";
+import { readXmlBody } from "../_xml_body.ts";
+import { children, childText, parseXml, S3_XMLNS, XmlWriter } from "../xml.ts";
+import { uploadIdParam } from "./_part.ts";
+
+/**
+ * CompleteMultipartUpload: the part list must be non-empty, ascending (InvalidPartOrder), name
+ * uploaded parts with their ETags (InvalidPart), and every part but the last must be at least
+ * 5 MiB (EntityTooSmall); the object layer checks the last two under the upload's lock.
+ */
+export async function completeMultipartUpload(ctx: RequestContext): Promise<Response> {
+  const uploadId = uploadIdParam(ctx);
+  const conditions = writeConditionsFromHeaders(ctx.headers);
+  await ctx.objects.getMultipartUpload(ctx.bucket, ctx.key, uploadId);
+  const root = parseXml(await readXmlBody(ctx), "CompleteMultipartUpload", ["Part"]);
+  const parts: CompletePart[] = children(root, "Part").map((p) => {
+    const num = childText(p, "PartNumber")?.trim() ?? "";
+    const etag = childText(p, "ETag");
+    if (!/^\d{1,6}$/.test(num) || etag === undefined) throw new S3Error("MalformedXML");
+    const n = Number(num);
+    if (n < 1 || n > PART_NUMBER_MAX) {
+      throw new S3Error("InvalidArgument", {
+        message: `Part number must be an integer between 1 and ${PART_NUMBER_MAX}, inclusive`,
+      });
+    }
+    const part: CompletePart = { partNumber: n, etag: etag.trim().replace(/^"|"$/g, "") };
+    const sums: ChecksumSet = {};
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const v = childText(p, checksumElementName(alg));
+      if (v !== undefined) sums[alg] = v.trim();
+    }
+    if (Object.keys(sums).length > 0) part.checksums = sums;
+    return part;
+  });
+  if (parts.length === 0) {
+    throw new S3Error("MalformedXML", {
+      message:
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    });
+  }
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) throw new S3Error("InvalidPartOrder");
+  }
+  const info = await ctx.objects.completeMultipartUpload(
+    ctx.bucket,
+    ctx.key,
+    uploadId,
+    parts,
+    conditions !== undefined ? { conditions } : {},
+  );
+  const w = new XmlWriter().open("CompleteMultipartUploadResult", { xmlns: S3_XMLNS });
+  const host = ctx.headers.get("host") ?? ctx.url.host;
+  w.leaf("Location", `${ctx.url.protocol}//${host}/${ctx.bucket}/${encodeKey(ctx.key)}`);
+  w.leaf("Bucket", ctx.bucket).leaf("Key", ctx.key).leaf("ETag", quoteEtag(info.etag));
+  writeChecksumElements(w, info.checksums, info.checksumType);
+  w.close();
+  return xmlResponse(w);
+}
+
+function encodeKey(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}

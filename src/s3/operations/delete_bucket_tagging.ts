@@ -1,0 +1,8 @@
+import type { RequestContext } from "../context.ts";
+import { emptyResponse } from "../_respond.ts";
+
+export async function deleteBucketTagging(ctx: RequestContext): Promise<Response> {
+  await ctx.objects.getBucketInfo(ctx.bucket);
+  await ctx.objects.putBucketConfig(ctx.bucket, "tagging", undefined);
+  return emptyResponse(204);
+}

@@ -1,0 +1,84 @@
+/**
+ * The HTTP server: Deno.serve on the configured address, health endpoints, the S3 handler, and a
+ * graceful shutdown (stop accepting, let in-flight requests finish within SHUTDOWN_GRACE_MS).
+ */
+import { SHUTDOWN_GRACE_MS } from "../config/limits.ts";
+import { logger } from "../util/logger.ts";
+import type { S3Options } from "./context.ts";
+import { createS3Handler } from "./dispatch.ts";
+
+export interface S3ServerOptions extends S3Options {
+  hostname: string;
+  port: number;
+}
+
+export interface S3Server {
+  /** The address actually bound (port 0 resolved). */
+  hostname: string;
+  port: number;
+  /** Stops accepting, waits for in-flight requests up to `graceMs`, then closes connections. */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+}
+
+/** MinIO's health paths, answered without authentication (load balancers probe them). */
+async function health(path: string, options: S3Options): Promise<Response | undefined> {
+  if (path === "/minio/health/live" || path === "/minio/health/ready") {
+    return new Response(null, { status: 200 });
+  }
+  if (path === "/minio/health/cluster" || path === "/minio/health/cluster/read") {
+    try {
+      const status = await options.objects.status();
+      const ok = path.endsWith("/read") ? status.readable : status.writable;
+      return new Response(null, { status: ok ? 200 : 503 });
+    } catch {
+      return new Response(null, { status: 503 });
+    }
+  }
+  return undefined;
+}
+
+export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
+  const handler = createS3Handler(options);
+  const abort = new AbortController();
+  let bound: Deno.NetAddr | undefined;
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    signal: abort.signal,
+    // onListen runs inside Deno.serve; the address is read right after it returns.
+    onListen: (addr) => {
+      bound = addr;
+    },
+    onError: (e) => {
+      logger.error("Unhandled server error", { error: e instanceof Error ? e.stack : String(e) });
+      return new Response("Internal Server Error", { status: 500 });
+    },
+  }, async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/minio/health/")) {
+      const r = await health(url.pathname, options);
+      if (r !== undefined) return r;
+    }
+    return handler(request);
+  });
+  const addr = bound ?? server.addr;
+  return Promise.resolve({
+    hostname: addr.hostname,
+    port: addr.port,
+    shutdown: async (graceMs = SHUTDOWN_GRACE_MS) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<"timeout">((r) => {
+        timer = setTimeout(() => r("timeout"), graceMs);
+      });
+      const outcome = await Promise.race([server.shutdown().then(() => "done"), deadline]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        logger.warn("Shutdown grace period over: closing remaining connections", { graceMs });
+        abort.abort();
+      }
+    },
+    finished: server.finished,
+  });
+}
