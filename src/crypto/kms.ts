@@ -241,6 +241,14 @@ export class Kms {
     });
   }
 
+  /**
+   * Seals an existing data key under the current version of `keyId` for `context`: CopyObject to
+   * a new name keeps the data (and its data key) and needs it bound to the new name.
+   */
+  sealDataKey(keyId: string, plaintext: Uint8Array, context: KeyContext): Promise<Uint8Array> {
+    return Promise.resolve().then(() => this.#seal(keyId, plaintext, context));
+  }
+
   #seal(keyId: string, plaintext: Uint8Array, context: KeyContext): Uint8Array {
     assert(context.mode !== "SSE-C", "SSE-C keys are sealed by the customer key, not the KMS");
     const entry = this.#entry(keyId);

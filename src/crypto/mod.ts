@@ -3,3 +3,4 @@ export * from "./stream.ts";
 export * from "./keys.ts";
 export * from "./kms.ts";
 export * from "./ssec.ts";
+export * from "./object_key.ts";
