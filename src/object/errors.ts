@@ -31,3 +31,10 @@ export class QuorumLost extends ObjectLayerError {}
 export class BitrotDetected extends ObjectLayerError {}
 /** A conditional write lost a race with another write to the same key. */
 export class ConflictingWrite extends ObjectLayerError {}
+/** Shale cannot start on these drives; the message says which drive and why. Nothing changed. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}

@@ -34,6 +34,16 @@ export class FsDrive implements Drive {
       return e;
     }
     if (e instanceof Deno.errors.NotFound) {
+      // A vanished drive root (unmounted, deleted) is an offline drive, not a missing file.
+      try {
+        if (!Deno.statSync(this.#root).isDirectory) throw new Error("not a directory");
+      } catch {
+        return new DriveOffline(
+          `Drive "${this.path}" is gone (its root is missing)`,
+          this.path,
+          rel,
+        );
+      }
       return new FileNotFound(`File not found "${rel}" on "${this.path}"`, this.path, rel);
     }
     const msg = e instanceof Error ? e.message : String(e);
@@ -213,7 +223,14 @@ export class FsDrive implements Drive {
     const absTo = this.#abs(to);
     try {
       await this.#ensureDir(parentOf(to));
-      await Deno.rename(absFrom, absTo);
+      try {
+        await Deno.rename(absFrom, absTo);
+      } catch (e) {
+        // A concurrent prune of empty directories may have removed the parent: once more.
+        if (!(e instanceof Deno.errors.NotFound) || await this.stat(from) === undefined) throw e;
+        await this.#ensureDir(parentOf(to));
+        await Deno.rename(absFrom, absTo);
+      }
       await this.#syncDir(parentOf(to));
       if (parentOf(from) !== parentOf(to)) await this.#syncDir(parentOf(from));
     } catch (e) {
@@ -225,6 +242,8 @@ export class FsDrive implements Drive {
     const abs = this.#abs(rel);
     try {
       await Deno.remove(abs, { recursive: true });
+      // The unlink is durable only once its directory is.
+      await this.#syncDir(parentOf(rel));
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw this.#error(e, rel);
     }

@@ -1,0 +1,168 @@
+/** Conversions between stored records and the contract's shapes, and body hashing. */
+import type { PartRecord, RawChecksums, VersionRecord } from "../storage/mod.ts";
+import { createHasher, type Hasher, toBase64, toHex } from "../util/checksums.ts";
+import { EntityTooLarge, IncompleteBody } from "./errors.ts";
+import type {
+  ChecksumAlgorithm,
+  ChecksumSet,
+  ChecksumType,
+  ObjectInfo,
+  ObjectMetadata,
+  PartInfo,
+} from "./types.ts";
+
+const STANDARD_HEADERS: Array<[keyof Omit<ObjectMetadata, "user">, string]> = [
+  ["contentType", "content-type"],
+  ["contentEncoding", "content-encoding"],
+  ["contentDisposition", "content-disposition"],
+  ["contentLanguage", "content-language"],
+  ["cacheControl", "cache-control"],
+  ["expires", "expires"],
+];
+const USER_PREFIX = "x-amz-meta-";
+
+export function metadataToPairs(m: ObjectMetadata): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [field, header] of STANDARD_HEADERS) {
+    const v = m[field];
+    if (v !== undefined) out.push([header, v]);
+  }
+  for (const [k, v] of Object.entries(m.user)) out.push([USER_PREFIX + k, v]);
+  return out;
+}
+
+export function pairsToMetadata(pairs: Array<[string, string]>): ObjectMetadata {
+  const m: ObjectMetadata = { user: {} };
+  for (const [name, value] of pairs) {
+    if (name.startsWith(USER_PREFIX)) {
+      m.user[name.slice(USER_PREFIX.length)] = value;
+      continue;
+    }
+    const std = STANDARD_HEADERS.find(([, h]) => h === name);
+    if (std !== undefined) m[std[0]] = value;
+  }
+  return m;
+}
+
+/** S3's view: base64 digests; composite checksums carry `-N` (parts). */
+export function checksumsToSet(
+  raw: RawChecksums,
+  type: ChecksumType | undefined,
+  partCount: number,
+): ChecksumSet {
+  const out: ChecksumSet = {};
+  for (const [alg, digest] of Object.entries(raw) as Array<[ChecksumAlgorithm, Uint8Array]>) {
+    out[alg] = toBase64(digest) + (type === "COMPOSITE" ? `-${partCount}` : "");
+  }
+  return out;
+}
+
+export function partToInfo(p: PartRecord): PartInfo {
+  return {
+    partNumber: p.number,
+    etag: p.etag,
+    size: p.size,
+    lastModified: new Date(p.modTimeMs),
+    checksums: checksumsToSet(p.checksums, undefined, 0),
+  };
+}
+
+export function versionToInfo(bucket: string, key: string, v: VersionRecord): ObjectInfo {
+  const info: ObjectInfo = {
+    bucket,
+    key,
+    versionId: v.versionId,
+    size: v.size,
+    etag: v.etag,
+    lastModified: new Date(v.modTimeMs),
+    storageClass: v.storageClass,
+    metadata: pairsToMetadata(v.metadata),
+    checksums: checksumsToSet(v.checksums, v.checksumType, v.parts.length),
+    parts: v.parts.length > 1 || v.etag.includes("-") ? v.parts.map(partToInfo) : [],
+    tags: v.tags.map(([a, b]) => [a, b]),
+  };
+  if (v.checksumType !== undefined) info.checksumType = v.checksumType;
+  else if (Object.keys(v.checksums).length > 0) info.checksumType = "FULL_OBJECT";
+  return info;
+}
+
+export function unquoteEtag(etag: string): string {
+  const t = etag.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+/** MD5 plus the requested checksums over a body, as it streams. */
+export class BodyHasher {
+  private constructor(
+    readonly md5: Hasher,
+    readonly others: Array<[ChecksumAlgorithm, Hasher]>,
+  ) {}
+  static async create(algs: ChecksumAlgorithm[] = []): Promise<BodyHasher> {
+    const unique = [...new Set(algs)];
+    const others = await Promise.all(
+      unique.map(async (a) => [a, await createHasher(a)] as [ChecksumAlgorithm, Hasher]),
+    );
+    return new BodyHasher(await createHasher("MD5"), others);
+  }
+  update(chunk: Uint8Array): void {
+    this.md5.update(chunk);
+    for (const [, h] of this.others) h.update(chunk);
+  }
+  finish(): { md5: Uint8Array; raw: RawChecksums } {
+    const raw: RawChecksums = {};
+    for (const [a, h] of this.others) raw[a] = h.digest();
+    return { md5: this.md5.digest(), raw };
+  }
+}
+
+export function md5Hex(md5: Uint8Array): string {
+  return toHex(md5);
+}
+
+/**
+ * The body's chunks, hashed as they pass, checked against the declared size (-1: unknown) and a
+ * maximum. Chunks are yielded as they arrive (no buffering here).
+ */
+export async function* meteredBody(
+  body: ReadableStream<Uint8Array>,
+  opts: { size: number; sizeMax: number; hasher: BodyHasher; bucket: string; key: string },
+): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      total += value.length;
+      if (opts.size >= 0 && total > opts.size) {
+        throw new IncompleteBody(
+          `Body is longer than the declared ${opts.size} bytes`,
+          opts.bucket,
+          opts.key,
+        );
+      }
+      if (total > opts.sizeMax) {
+        throw new EntityTooLarge(
+          `Body exceeds the maximum of ${opts.sizeMax} bytes`,
+          opts.bucket,
+          opts.key,
+        );
+      }
+      opts.hasher.update(value);
+      yield value;
+    }
+    if (opts.size >= 0 && total < opts.size) {
+      throw new IncompleteBody(
+        `Body ended after ${total} of the declared ${opts.size} bytes`,
+        opts.bucket,
+        opts.key,
+      );
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}

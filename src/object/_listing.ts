@@ -1,0 +1,151 @@
+/**
+ * Walking a bucket's keys in S3 order (UTF-8 bytes) on one drive, starting after a key, without
+ * listing more than the directories on the way: each directory's entries are sorted once (and
+ * cached per drive until the bucket changes), the walk starts with a binary search for `after`
+ * and descends only into subtrees that can hold keys after it.
+ */
+import { LIST_DIR_CACHE_ENTRIES_MAX, METADATA_RECORD_BYTES_MAX } from "../config/limits.ts";
+import {
+  compareKeys,
+  decodeName,
+  type Drive,
+  FileNotFound,
+  META_FILE,
+  NAME_FILE,
+  prefixDir,
+} from "../storage/mod.ts";
+
+export interface Candidate {
+  /** The object key (`base + seg`) or the subtree prefix (`base + seg + "/"`). */
+  key: string;
+  seg: string;
+  /** Directory entry name on disk. */
+  name: string;
+  subtree: boolean;
+}
+
+export interface WalkEntry {
+  key: string;
+  meta: Uint8Array;
+}
+
+/** Sorted directory listings per drive, valid while their bucket's generation is unchanged. */
+export class DirCache {
+  readonly #generations = new Map<string, number>();
+  readonly #entries = new Map<string, { gen: number; cands: Candidate[] }>();
+
+  touch(bucket: string): void {
+    this.#generations.set(bucket, (this.#generations.get(bucket) ?? 0) + 1);
+  }
+
+  async get(drive: Drive, bucket: string, dir: string, base: string): Promise<Candidate[]> {
+    const gen = this.#generations.get(bucket) ?? 0;
+    const id = `${drive.path}\0${dir}`;
+    const hit = this.#entries.get(id);
+    if (hit !== undefined && hit.gen === gen) {
+      this.#entries.delete(id);
+      this.#entries.set(id, hit);
+      return hit.cands;
+    }
+    const cands = await buildCandidates(drive, dir, base);
+    this.#entries.set(id, { gen, cands });
+    while (this.#entries.size > LIST_DIR_CACHE_ENTRIES_MAX) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+    return cands;
+  }
+}
+
+async function buildCandidates(drive: Drive, dir: string, base: string): Promise<Candidate[]> {
+  let entries;
+  try {
+    entries = await drive.list(dir);
+  } catch (e) {
+    if (e instanceof FileNotFound) return [];
+    throw e;
+  }
+  const out: Candidate[] = [];
+  for (const e of entries) {
+    if (!e.isDir) continue;
+    const d = decodeName(e.name);
+    let seg: string;
+    if (d.kind === "segment") seg = d.segment;
+    else if (d.kind === "long") {
+      try {
+        seg = new TextDecoder().decode(await drive.readFile(`${dir}/${e.name}/${NAME_FILE}`, 4096));
+      } catch {
+        continue; // half-written long name: nothing committed below it yet
+      }
+    } else continue;
+    out.push({ key: base + seg, seg, name: e.name, subtree: false });
+    out.push({ key: base + seg + "/", seg, name: e.name, subtree: true });
+  }
+  out.sort((a, b) => compareKeys(a.key, b.key));
+  return out;
+}
+
+export interface WalkOptions {
+  bucket: string;
+  prefix: string;
+  /** Exclusive lower bound. */
+  after: string;
+  /** Keys starting with this are skipped (a common prefix already returned). */
+  skip?: string;
+}
+
+/** Keys (with their metadata record bytes on this drive) in S3 order. */
+export async function* walkDrive(
+  drive: Drive,
+  cache: DirCache,
+  opts: WalkOptions,
+): AsyncGenerator<WalkEntry> {
+  const segs = opts.prefix.split("/");
+  const partial = segs.pop()!;
+  const base = segs.length > 0 ? segs.join("/") + "/" : "";
+  yield* walkDir(drive, cache, opts, prefixDir(opts.bucket, segs), base, partial);
+}
+
+async function* walkDir(
+  drive: Drive,
+  cache: DirCache,
+  opts: WalkOptions,
+  dir: string,
+  base: string,
+  partial: string | undefined,
+): AsyncGenerator<WalkEntry> {
+  const cands = await cache.get(drive, opts.bucket, dir, base);
+  const { after, skip } = opts;
+  // First candidate after `after`; a subtree holding `after` sorts just before it.
+  let lo = 0, hi = cands.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareKeys(cands[mid]!.key, after) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  if (lo > 0) {
+    const p = cands[lo - 1]!;
+    if (p.subtree && after.startsWith(p.key)) lo--;
+  }
+  for (let i = lo; i < cands.length; i++) {
+    const c = cands[i]!;
+    if (partial !== undefined && partial !== "" && !c.seg.startsWith(partial)) {
+      if (compareKeys(c.seg, partial) > 0) break;
+      continue;
+    }
+    if (skip !== undefined && c.key.startsWith(skip)) continue;
+    if (c.subtree) {
+      yield* walkDir(drive, cache, opts, `${dir}/${c.name}`, c.key, undefined);
+      continue;
+    }
+    if (compareKeys(c.key, after) <= 0) continue;
+    let meta: Uint8Array;
+    try {
+      meta = await drive.readFile(`${dir}/${c.name}/${META_FILE}`, METADATA_RECORD_BYTES_MAX);
+    } catch (e) {
+      if (e instanceof FileNotFound) continue;
+      throw e;
+    }
+    yield { key: c.key, meta };
+  }
+}
