@@ -41,7 +41,8 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<Response
     const after = info.parts.filter((p) => p.partNumber > marker);
     const page = after.slice(0, Math.min(maxParts, LIST_PARTS_MAX));
     const truncated = after.length > page.length;
-    w.open("ObjectParts").leaf("TotalPartsCount", info.parts.length);
+    // AWS names the element PartsCount (the SDKs map it to TotalPartsCount).
+    w.open("ObjectParts").leaf("PartsCount", info.parts.length);
     w.leaf("PartNumberMarker", marker);
     w.leaf("NextPartNumberMarker", page.at(-1)?.partNumber ?? marker);
     w.leaf("MaxParts", maxParts).leaf("IsTruncated", truncated);
