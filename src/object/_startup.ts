@@ -61,8 +61,11 @@ async function probe(d: Drive): Promise<Probe> {
   } catch (e) {
     return { state: "offline", reason: e instanceof Error ? e.message : String(e) };
   }
+  // A drive that lost its format file but holds Shale's system directory is ours (emptied
+  // while running, say): it is formatted in its slot. Anything else with content is not ours.
+  const ours = entries.some((e) => e.name === SYSTEM_DIR);
   const foreign = entries.filter((e) => e.name !== SYSTEM_DIR && e.name !== "lost+found");
-  if (foreign.length > 0) {
+  if (foreign.length > 0 && !ours) {
     throw new StartupError(
       `Drive "${d.path}" is not empty and has no Shale format file (it holds "${
         foreign[0]!.name
