@@ -369,3 +369,32 @@ Deno.test("ciphertextRange refuses a range past the end", () => {
   throws(() => ciphertextRange(10, { offset: 5, length: 6 }));
   throws(() => ciphertextRange(10, { offset: 0, length: 0 }));
 });
+
+Deno.test("both directions emit each package before the input ends (one package held)", async () => {
+  const rand = seededRandom("streaming");
+  const streamKey = streamKeyFrom(rand);
+  const encrypt = createEncryptStream(streamKey);
+  const writer = encrypt.writable.getWriter();
+  const reader = encrypt.readable.getReader();
+  // Package 0 is sealed once a byte of package 1 shows it is not the last.
+  void writer.write(randomData(rand, P + 1));
+  let sealed = 0;
+  while (sealed < PACKAGE_CIPHERTEXT_BYTES) {
+    const { done, value } = await reader.read();
+    ok(!done && value !== undefined);
+    sealed += value.length;
+  }
+  equal(sealed, PACKAGE_CIPHERTEXT_BYTES, "package 0 out while the input is still open");
+  void writer.close();
+  await reader.read();
+
+  const decrypt = createDecryptStream(streamKey, { plainSize: 10 * P });
+  const dWriter = decrypt.writable.getWriter();
+  const dReader = decrypt.readable.getReader();
+  const ciphertext = await pipeBytes(randomData(rand, 10 * P), createEncryptStream(streamKey));
+  void dWriter.write(ciphertext.subarray(0, PACKAGE_CIPHERTEXT_BYTES));
+  const opened = await dReader.read();
+  equal(opened.value?.length, P, "package 0 opened with 9 packages still to come");
+  void dWriter.abort();
+  await dReader.cancel();
+});
