@@ -52,7 +52,8 @@ export interface KmsKeyInfo {
   readonly versions: readonly number[];
   /** Where version 1 came from: the environment, or createKey. */
   readonly source: "environment" | "created";
-  readonly createdAt: string;
+  /** When version 1 was created; the environment key has none. */
+  readonly createdAt?: string;
   readonly isDefault: boolean;
 }
 
@@ -136,7 +137,7 @@ export function masterKeyFromEnv(
 interface KeyEntry {
   readonly name: string;
   readonly source: "environment" | "created";
-  readonly createdAt: string;
+  readonly createdAt: string | undefined;
   /** version -> 32 bytes; version numbers start at 1. */
   readonly versions: Map<number, Uint8Array>;
   current: number;
@@ -168,11 +169,10 @@ export class Kms {
     this.#root = root;
     this.#persist = options.persist;
     this.#now = options.now ?? (() => new Date());
-    const createdAt = new Date(0).toISOString();
     this.#keys.set(root.name, {
       name: root.name,
       source: "environment",
-      createdAt,
+      createdAt: undefined,
       versions: new Map([[ROOT_VERSION, root.key]]),
       current: ROOT_VERSION,
     });
@@ -210,6 +210,8 @@ export class Kms {
       });
       return;
     }
+    // Versions are never replaced: data keys sealed under the old bytes would be lost.
+    assert(!existing.versions.has(version), `KMS key "${name}" version "${version}" exists`);
     existing.versions.set(version, key);
     existing.current = Math.max(existing.current, version);
   }
@@ -361,14 +363,14 @@ export class Kms {
   }
 
   #info(entry: KeyEntry): KmsKeyInfo {
-    return {
+    const info = {
       name: entry.name,
       currentVersion: entry.current,
       versions: [...entry.versions.keys()].sort((a, b) => a - b),
       source: entry.source,
-      createdAt: entry.createdAt,
       isDefault: entry.name === this.#root.name,
     };
+    return entry.createdAt === undefined ? info : { ...info, createdAt: entry.createdAt };
   }
 
   /** Every key, by name. */

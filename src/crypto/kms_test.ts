@@ -206,3 +206,9 @@ Deno.test("normalizeKeyId takes the key name out of an ARN", () => {
   equal(normalizeKeyId("arn:aws:kms:us-east-1:123456789012:key/my-key"), "my-key");
   equal(normalizeKeyId("arn:aws:kms:my-key"), "my-key");
 });
+
+Deno.test("a key store with the same version twice is refused at start-up", async () => {
+  const { kms, stored } = kmsWithStore();
+  await kms.createKey("dup");
+  throws(() => Kms.open(ROOT, { stored: [...stored, ...stored] }), /version "1" exists/);
+});
