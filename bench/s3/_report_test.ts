@@ -16,6 +16,7 @@ function ok(mibPerSec: number, p50Ms: number, rssMiB: number): RunOutcome {
     ok: true,
     mibPerSec,
     objectsPerSec: mibPerSec,
+    measured: true,
     latency: { GET: { p50Ms, p99Ms: p50Ms * 3 } },
     errors: 0,
     firstError: undefined,

@@ -2,6 +2,7 @@
  * Starts MinIO and Shale the same way: 4 drive folders on one file system, EC:2, the same root
  * credentials, 127.0.0.1 on a free port, and waits for `/minio/health/live` to answer 200.
  */
+import { createHash, createHmac } from "node:crypto";
 import type { ServerName } from "./_args.ts";
 
 export const ROOT_USER = "shalebench";
@@ -148,6 +149,9 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       // Shale has no console yet; MinIO's is not part of what is measured.
       MINIO_BROWSER: "off",
       MINIO_UPDATE: "off",
+      // MinIO refuses drives on the root file system (its IsRootDisk check cannot tell here and
+      // reports them as not found); a 1-byte threshold turns that check off and nothing else.
+      MINIO_ROOTDRIVE_THRESHOLD_SIZE: "1B",
     };
   } else {
     const [deno, ...rest] = await shaleCommand(spec.repoRoot);
@@ -193,9 +197,12 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * Ready means a signed ListBuckets succeeds: MinIO answers `/minio/health/live` before its object
+ * layer is up (requests then fail with XMinioServerNotInitialized), so liveness is not enough.
+ */
 async function waitReady(server: RunningServer): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  const url = `http://${server.host}/minio/health/live`;
   let last = "";
   while (Date.now() < deadline) {
     if (!server.alive) {
@@ -204,10 +211,10 @@ async function waitReady(server: RunningServer): Promise<void> {
       );
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
+      const res = await listBuckets(server.host);
+      const body = await res.text();
       if (res.status === 200) return;
-      last = `GET /minio/health/live answered ${res.status}`;
+      last = `ListBuckets answered ${res.status}: ${/<Code>([^<]*)</.exec(body)?.[1] ?? ""}`;
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }
@@ -215,4 +222,45 @@ async function waitReady(server: RunningServer): Promise<void> {
   }
   await server.stop();
   throw new Error(`${server.spec.name} not ready after ${READY_TIMEOUT_MS} ms: ${last}`);
+}
+
+const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
+
+/** `GET /` signed with SigV4 (AWS: "Signature Version 4 signing process", header form). */
+export function listBuckets(host: string, region = "us-east-1"): Promise<Response> {
+  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const day = amzDate.slice(0, 8);
+  const signedHeaders = "host;x-amz-content-sha256;x-amz-date";
+  const canonical = [
+    "GET",
+    "/",
+    "",
+    `host:${host}`,
+    `x-amz-content-sha256:${EMPTY_SHA256}`,
+    `x-amz-date:${amzDate}`,
+    "",
+    signedHeaders,
+    EMPTY_SHA256,
+  ].join("\n");
+  const scope = `${day}/${region}/s3/aws4_request`;
+  const toSign = [
+    "AWS4-HMAC-SHA256",
+    amzDate,
+    scope,
+    createHash("sha256").update(canonical).digest("hex"),
+  ].join("\n");
+  let key: Buffer = createHmac("sha256", `AWS4${ROOT_PASSWORD}`).update(day).digest();
+  for (const part of [region, "s3", "aws4_request"]) {
+    key = createHmac("sha256", key).update(part).digest();
+  }
+  const signature = createHmac("sha256", key).update(toSign).digest("hex");
+  return fetch(`http://${host}/`, {
+    headers: {
+      "x-amz-content-sha256": EMPTY_SHA256,
+      "x-amz-date": amzDate,
+      authorization: `AWS4-HMAC-SHA256 Credential=${ROOT_USER}/${scope}, ` +
+        `SignedHeaders=${signedHeaders}, Signature=${signature}`,
+    },
+    signal: AbortSignal.timeout(2_000),
+  });
 }

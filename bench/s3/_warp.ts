@@ -137,6 +137,8 @@ export type RunOutcome =
     ok: true;
     mibPerSec: number;
     objectsPerSec: number;
+    /** False when warp had no whole measured segment and the rates span the whole run. */
+    measured: boolean;
     /** Latency by warp operation type (GET, PUT, PUTPART, LIST, ...), milliseconds. */
     latency: Record<string, { p50Ms: number; p99Ms: number }>;
     errors: number;
@@ -153,6 +155,10 @@ interface WarpSingleSized {
   skipped?: boolean;
 }
 interface WarpAggregate {
+  start_time: string;
+  end_time: string;
+  total_bytes: number;
+  total_objects: number;
   total_requests: number;
   total_errors: number;
   first_errors?: string[] | null;
@@ -191,8 +197,16 @@ export function parseWarpJson(stdout: string): WarpRealtime {
 export function summarise(
   report: WarpRealtime,
 ): Omit<Extract<RunOutcome, { ok: true }>, "peakRssBytes"> {
-  const t = report.total.throughput;
-  const seconds = t.measure_duration_millis / 1000;
+  const total = report.total;
+  const t = total.throughput;
+  // warp measures only whole 1-second segments in which every worker was busy; a run too short
+  // (or with operations too long) for that has none, and then the whole run's totals are used.
+  const measured = t.measure_duration_millis > 0;
+  const seconds = measured
+    ? t.measure_duration_millis / 1000
+    : (Date.parse(total.end_time) - Date.parse(total.start_time)) / 1000;
+  const bytes = measured ? t.bytes : total.total_bytes;
+  const objects = measured ? t.objects : total.total_objects;
   const latency: Record<string, { p50Ms: number; p99Ms: number }> = {};
   for (const [op, agg] of Object.entries(report.by_op_type ?? {})) {
     let p50 = 0;
@@ -212,8 +226,9 @@ export function summarise(
   const errors = report.total.total_errors;
   return {
     ok: true,
-    mibPerSec: seconds > 0 ? t.bytes / MiB / seconds : 0,
-    objectsPerSec: seconds > 0 ? t.objects / seconds : 0,
+    mibPerSec: seconds > 0 ? bytes / MiB / seconds : 0,
+    objectsPerSec: seconds > 0 ? objects / seconds : 0,
+    measured,
     latency,
     errors,
     firstError: report.total.first_errors?.[0],
@@ -272,8 +287,24 @@ export function outcomeOf(res: WarpProcessResult, timeoutMs: number): RunOutcome
   }
 }
 
-/** warp's fatal messages look like `warp: <ERROR> Unable to ...`; keep the first such line. */
-function warpFailure(text: string): string | undefined {
+/**
+ * With `--json` warp reports a fatal error as `warp-v1.3.1: {"error": {"message": ...,
+ * "cause": {"message": ...}}}`; otherwise as text. Returns one line either way.
+ */
+export function warpFailure(text: string): string | undefined {
+  const brace = text.indexOf("{");
+  if (brace >= 0) {
+    try {
+      const doc = JSON.parse(text.slice(brace, text.lastIndexOf("}") + 1)) as {
+        error?: { message?: string; cause?: { message?: string } };
+      };
+      const msg = doc.error?.message;
+      const cause = doc.error?.cause?.message;
+      if (msg !== undefined) return cause === undefined ? msg : `${msg}: ${cause}`;
+    } catch {
+      // Not JSON: fall through to the text form.
+    }
+  }
   const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   return lines.find((l) => /error|fatal|unable/i.test(l)) ?? lines[0];
 }

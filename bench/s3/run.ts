@@ -123,6 +123,15 @@ async function main(): Promise<number> {
       }
       results.push(result);
       out(toTsv(rowsFor(result)).trimEnd());
+      for (const name of args.servers) {
+        const whole = result.runs[name].filter((r) => r.ok && !r.measured).length;
+        if (whole > 0) {
+          out(
+            `# ${w.name} ${w.size}: ${whole} ${name} run(s) had no whole 1 s measuring window; ` +
+              "their rates span the whole run including ramp-up",
+          );
+        }
+      }
     }
     await saveResults(results, args);
     for (const s of slots) {
