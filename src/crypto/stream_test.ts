@@ -398,3 +398,21 @@ Deno.test("both directions emit each package before the input ends (one package 
   void dWriter.abort();
   await dReader.cancel();
 });
+
+Deno.test("random bytes of any length never decrypt", async () => {
+  const rand = seededRandom("garbage");
+  const streamKey = streamKeyFrom(rand);
+  for (let trial = 0; trial < 40; trial++) {
+    const length = trial < 20 ? rand.int(64) : rand.int(3 * PACKAGE_CIPHERTEXT_BYTES);
+    await assertRejected(streamKey, randomData(rand, length), `${length} random bytes`);
+  }
+});
+
+Deno.test("a stream opened with the wrong stream key fails", async () => {
+  const rand = seededRandom("wrong key");
+  const { streamKey, ciphertext } = await encryptRandom(rand, 2 * P + 3);
+  const otherKey = { key: randomData(rand, 32), noncePrefix: streamKey.noncePrefix };
+  await assertRejected(otherKey, ciphertext, "another key");
+  const otherPrefix = { key: streamKey.key, noncePrefix: randomData(rand, 7) };
+  await assertRejected(otherPrefix, ciphertext, "another nonce prefix");
+});
