@@ -6,7 +6,6 @@
  */
 import * as objectErrors from "../object/errors.ts";
 import { SigV4Error } from "../auth/types.ts";
-import { XmlWriter } from "./xml.ts";
 
 export const ERROR_TABLE = {
   AccessDenied: [403, "Access Denied."],
@@ -174,23 +173,4 @@ function objectErrorCode(e: objectErrors.ObjectLayerError): S3ErrorCode | undefi
   // MinIO answers a lost write quorum with 503 SlowDown: clients retry it.
   if (e instanceof objectErrors.QuorumLost) return "SlowDown";
   return undefined;
-}
-
-/** The XML body of an error response. */
-export function errorXml(
-  err: S3Error,
-  opts: { resource: string; requestId: string; hostId: string },
-): string {
-  const w = new XmlWriter();
-  w.open("Error");
-  w.leaf("Code", err.code);
-  w.leaf("Message", err.message);
-  if (err.details.bucket !== undefined) w.leaf("BucketName", err.details.bucket);
-  if (err.details.key !== undefined) w.leaf("Key", err.details.key);
-  for (const [k, v] of Object.entries(err.details.extra ?? {})) w.leaf(k, v);
-  w.leaf("Resource", opts.resource);
-  w.leaf("RequestId", opts.requestId);
-  w.leaf("HostId", opts.hostId);
-  w.close();
-  return w.toString();
 }

@@ -1,7 +1,8 @@
 import { equal, match } from "node:assert/strict";
 import { SigV4Error } from "../auth/types.ts";
 import * as objectErrors from "../object/errors.ts";
-import { ERROR_TABLE, errorXml, S3Error, toS3Error } from "./errors.ts";
+import { ERROR_TABLE, S3Error, toS3Error } from "./errors.ts";
+import { errorXml } from "./error_xml.ts";
 
 Deno.test("every error code has an HTTP status and a message", () => {
   for (const [code, [status, message]] of Object.entries(ERROR_TABLE)) {

@@ -1,0 +1,159 @@
+/**
+ * Starts the real Shale server for end-to-end tests: `deno run` of main.ts with the same flags as
+ * `deno task shale`, on 127.0.0.1 with an ephemeral port, over temp drive folders. Shared by every
+ * client suite (AWS SDK, aws CLI, boto3, rclone, s3cmd, minio-js).
+ *
+ *   const s = await startServer({ drives: 4 });
+ *   ... s.endpoint, s.accessKey, s.secretKey, s.region, s.drivePaths ...
+ *   await s.stop();   // SIGTERM, wait for exit 0, remove the temp folders
+ *
+ * Set SHALE_TEST_LOG=1 to see the server's output.
+ */
+
+export interface StartServerOptions {
+  /** Number of drive folders (default 4: EC:2). */
+  drives?: number;
+  /** Extra environment for the server (SHALE_REGION, SHALE_DOMAIN, ...). */
+  env?: Record<string, string>;
+  /** Reuse these drive paths instead of making new ones (restart tests). */
+  drivePaths?: string[];
+  /** Keep the temp folders when stopping (restart tests remove them themselves). */
+  keepData?: boolean;
+}
+
+export interface TestServer {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  /** The drive folders, in order. */
+  drivePaths: string[];
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM and wait for a clean exit; resolves with the exit code. */
+  stop(): Promise<number>;
+  /** SIGKILL (a crash); resolves when the process is gone. */
+  kill(): Promise<void>;
+}
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const START_TIMEOUT_MS = 60_000;
+
+/** The permissions of `deno task shale` (deno.json). */
+async function shalePermissions(): Promise<string[]> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  return String(config.tasks.shale).split(" ").filter((a) => a.startsWith("--allow"));
+}
+
+export async function startServer(opts: StartServerOptions = {}): Promise<TestServer> {
+  const count = opts.drives ?? 4;
+  let root: string | undefined;
+  let drivePaths = opts.drivePaths;
+  let driveArgs: string[];
+  if (drivePaths === undefined) {
+    root = await Deno.makeTempDir({ prefix: "shale-e2e-" });
+    drivePaths = Array.from({ length: count }, (_, i) => `${root}/disk${i + 1}`);
+    // Exercise the ellipsis syntax as users type it.
+    driveArgs = count === 1 ? [`${root}/disk1`] : [`${root}/disk{1...${count}}`];
+  } else {
+    driveArgs = drivePaths;
+  }
+  const accessKey = opts.env?.SHALE_ROOT_USER ?? "shaletestadmin";
+  const secretKey = opts.env?.SHALE_ROOT_PASSWORD ?? "shale-test-secret-key";
+  const region = opts.env?.SHALE_REGION ?? "us-east-1";
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...await shalePermissions(),
+      MAIN,
+      "server",
+      ...driveArgs,
+      "--address",
+      "127.0.0.1:0",
+    ],
+    env: {
+      SHALE_ROOT_USER: accessKey,
+      SHALE_ROOT_PASSWORD: secretKey,
+      NO_COLOR: "1",
+      ...opts.env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let log = "";
+  const echo = Deno.env.get("SHALE_TEST_LOG") === "1";
+  let onLine: ((line: string) => void) | undefined;
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let pending = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      log += text;
+      if (echo) Deno.stderr.writeSync(new TextEncoder().encode(text));
+      pending += text;
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        onLine?.(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    }
+  };
+  // Keep draining both pipes for the server's whole life so it never blocks on a full pipe.
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`Server did not start:\n${log}`)),
+      START_TIMEOUT_MS,
+    );
+    onLine = (line) => {
+      if (!line.startsWith("{")) return;
+      try {
+        const rec = JSON.parse(line) as { message?: string; port?: number };
+        if (rec.message === "Listening" && typeof rec.port === "number") {
+          clearTimeout(timer);
+          resolve(rec.port);
+        }
+      } catch { /* not a JSON line */ }
+    };
+    child.status.then((s) => {
+      clearTimeout(timer);
+      reject(new Error(`Server exited with code ${s.code} before listening:\n${log}`));
+    });
+  });
+  onLine = undefined;
+
+  const cleanup = async () => {
+    await pumps.catch(() => {});
+    if (root !== undefined && !opts.keepData) await Deno.remove(root, { recursive: true });
+  };
+  let stopped: Promise<number> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey,
+    secretKey,
+    region,
+    drivePaths,
+    output: () => log,
+    stop() {
+      stopped ??= (async () => {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const status = await child.status;
+        await cleanup();
+        return status.code;
+      })();
+      return stopped;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await cleanup();
+    },
+  };
+}
