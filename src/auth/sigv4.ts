@@ -44,7 +44,7 @@ import {
 } from "./types.ts";
 
 /** AWS's answer to SigV2 (`AWS AK:sig`) and SigV4a in regions that only take SigV4. */
-const UNSUPPORTED_MECHANISM =
+export const UNSUPPORTED_MECHANISM =
   "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 const HEADER_MALFORMED = "The authorization header is malformed;";
 const QUERY_PARAMS_REQUIRED =
@@ -85,7 +85,7 @@ export async function authenticateRequest(
   return { kind: "anonymous" };
 }
 
-interface Scope {
+export interface Scope {
   accessKey: string;
   date: string;
   region: string;
@@ -97,7 +97,7 @@ interface Scope {
  * Parses `AK/yyyyMMdd/region/s3/aws4_request`. The access key is everything before the last four
  * parts, so a key with a `/` in it still parses.
  */
-function parseCredential(
+export function parseCredential(
   value: string,
   opts: AuthOptions,
   fail: (message: string, details?: Record<string, string>) => SigV4Error,
@@ -166,7 +166,10 @@ export function parsePayloadMode(value: string): PayloadMode {
   });
 }
 
-async function lookupCredentials(accessKey: string, opts: AuthOptions): Promise<Credentials> {
+export async function lookupCredentials(
+  accessKey: string,
+  opts: AuthOptions,
+): Promise<Credentials> {
   const creds = await opts.lookup(accessKey);
   if (creds === undefined) {
     throw new SigV4Error(
@@ -178,7 +181,7 @@ async function lookupCredentials(accessKey: string, opts: AuthOptions): Promise<
   return creds;
 }
 
-function checkSessionToken(creds: Credentials, token: string | undefined): void {
+export function checkSessionToken(creds: Credentials, token: string | undefined): void {
   const expected = creds.sessionToken;
   if (expected === undefined && token === undefined) return;
   if (expected === undefined || token === undefined || !constantTimeEqual(expected, token)) {

@@ -1,0 +1,276 @@
+/**
+ * A streaming `multipart/form-data` reader for POST uploads (RFC 7578). The text fields before
+ * the file are read into memory, bounded by POST_FORM_FIELDS_BYTES_MAX; the `file` field comes
+ * back as a stream that is never buffered whole. AWS requires the file to be the last field and
+ * ignores anything after it, so reading stops at the file's closing delimiter.
+ *
+ * The file stream errors (never closes cleanly) if the body ends before the delimiter, so a
+ * truncated upload cannot be committed.
+ */
+import { POST_FORM_FIELDS_BYTES_MAX } from "../config/limits.ts";
+import { SigV4Error } from "./types.ts";
+
+export interface ParsedPostForm {
+  /** Text fields before the file; names lower case (AWS compares them case-insensitively). */
+  fields: Map<string, string>;
+  file: {
+    stream: ReadableStream<Uint8Array>;
+    /** The filename of the file part ("" when the browser sent none). */
+    filename: string;
+    contentType?: string;
+  };
+}
+
+export interface ParseMultipartOptions {
+  /** Bytes of everything before the file's data (fields and part headers). */
+  fieldsBytesMax?: number;
+}
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function malformed(message: string): SigV4Error {
+  return new SigV4Error(
+    "MalformedPOSTRequest",
+    `The body of your POST request is not well-formed multipart/form-data: ${message}`,
+  );
+}
+
+/** The boundary parameter of a multipart/form-data Content-Type, or undefined. */
+export function boundaryOf(contentType: string | null): string | undefined {
+  if (contentType === null) return undefined;
+  if (!/^\s*multipart\/form-data\s*;/i.test(contentType)) return undefined;
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))/i.exec(contentType);
+  return m?.[1] ?? m?.[2];
+}
+
+/** Index of `needle` in `hay` at or after `from`, or -1 (first-byte scan, then compare). */
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  const first = needle[0]!;
+  const last = hay.length - needle.length;
+  let i = hay.indexOf(first, from);
+  while (i >= 0 && i <= last) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+    i = hay.indexOf(first, i + 1);
+  }
+  return -1;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+interface PartHeaders {
+  name: string;
+  filename?: string;
+  contentType?: string;
+}
+
+function parsePartHeaders(block: string): PartHeaders {
+  let disposition: string | undefined;
+  let contentType: string | undefined;
+  for (const line of block.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw malformed("a part header is not name: value");
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "content-disposition") disposition = value;
+    else if (name === "content-type") contentType = value;
+  }
+  if (disposition === undefined || !/^form-data\s*(;|$)/i.test(disposition)) {
+    throw malformed("a part has no Content-Disposition: form-data");
+  }
+  const param = (p: string): string | undefined => {
+    const m = new RegExp(`;\\s*${p}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, "i").exec(
+      disposition,
+    );
+    if (m === null) return undefined;
+    return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
+  };
+  const name = param("name");
+  if (name === undefined) throw malformed("a part has no name");
+  const headers: PartHeaders = { name };
+  const filename = param("filename");
+  if (filename !== undefined) headers.filename = filename;
+  if (contentType !== undefined) headers.contentType = contentType;
+  return headers;
+}
+
+/**
+ * Reads the fields of a POST form up to its `file` field and returns the file as a stream.
+ * Throws SigV4Error (MalformedPOSTRequest, or InvalidArgument when there is no file).
+ */
+export async function parseMultipartForm(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  opts: ParseMultipartOptions = {},
+): Promise<ParsedPostForm> {
+  if (!/^[0-9A-Za-z'()+_,\-./:=? ]{1,70}$/.test(boundary) || boundary.endsWith(" ")) {
+    throw malformed("bad boundary");
+  }
+  const budget = opts.fieldsBytesMax ?? POST_FORM_FIELDS_BYTES_MAX;
+  const reader = body.getReader();
+  const delimiter = encoder.encode(`\r\n--${boundary}`);
+  // `pending` starts with a CRLF so that the first delimiter looks like every other one.
+  let pending: Uint8Array = encoder.encode("\r\n");
+  let consumed = 0;
+  let ended = false;
+
+  const fail = async (e: SigV4Error): Promise<never> => {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  };
+  /**
+   * Reads more into `pending`; false at the end of the body. Only the field phase calls it, when
+   * what it looks for is not in `pending` yet: that is where the budget applies (the file part is
+   * streamed by `fileStream`, not collected).
+   */
+  const more = async (): Promise<boolean> => {
+    if (consumed + pending.length > budget) {
+      await fail(
+        new SigV4Error(
+          "MalformedPOSTRequest",
+          "Your POST request fields preceding the upload file were too large.",
+        ),
+      );
+    }
+    if (ended) return false;
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      throw malformed(`the body could not be read (${e instanceof Error ? e.message : e})`);
+    }
+    if (r.done) {
+      ended = true;
+      return false;
+    }
+    pending = concat(pending, r.value);
+    return true;
+  };
+  /** Drops `n` bytes from the front of `pending`, counting them against the budget. */
+  const consume = (n: number) => {
+    consumed += n;
+    pending = pending.subarray(n);
+  };
+
+  // Preamble: skip to the first delimiter.
+  let at: number;
+  while ((at = indexOfBytes(pending, delimiter, 0)) < 0) {
+    if (!(await more())) await fail(malformed("no boundary found"));
+  }
+  consume(at + delimiter.length);
+
+  const fields = new Map<string, string>();
+  for (;;) {
+    // After a delimiter: "--" ends the form, CRLF starts a part.
+    while (pending.length < 2) {
+      if (!(await more())) await fail(malformed("the body ends after a boundary"));
+    }
+    if (pending[0] === 0x2d && pending[1] === 0x2d) {
+      await reader.cancel().catch(() => {});
+      throw new SigV4Error(
+        "InvalidArgument",
+        "POST requires exactly one file upload per request.",
+        {
+          ArgumentName: "file",
+        },
+      );
+    }
+    // Transport padding (spaces, tabs) may follow a delimiter before its CRLF (RFC 2046).
+    let eol: number;
+    while ((eol = indexOfBytes(pending, encoder.encode("\r\n"), 0)) < 0) {
+      if (!(await more())) await fail(malformed("the body ends after a boundary"));
+    }
+    if (!/^[ \t]*$/.test(String.fromCharCode(...pending.subarray(0, eol)))) {
+      await fail(malformed("garbage after a boundary"));
+    }
+    consume(eol + 2);
+    let end: number;
+    const headerEnd = encoder.encode("\r\n\r\n");
+    while ((end = indexOfBytes(pending, headerEnd, 0)) < 0) {
+      if (!(await more())) await fail(malformed("the body ends inside part headers"));
+    }
+    let headers: PartHeaders;
+    try {
+      headers = parsePartHeaders(utf8.decode(pending.subarray(0, end)));
+    } catch (e) {
+      return await fail(e instanceof SigV4Error ? e : malformed("part headers are not UTF-8"));
+    }
+    consume(end + 4);
+    const name = headers.name.toLowerCase();
+
+    if (name === "file") {
+      const file: ParsedPostForm["file"] = {
+        stream: fileStream(),
+        filename: headers.filename ?? "",
+      };
+      if (headers.contentType !== undefined) file.contentType = headers.contentType;
+      return { fields, file };
+    }
+
+    while ((at = indexOfBytes(pending, delimiter, 0)) < 0) {
+      if (!(await more())) await fail(malformed(`the body ends inside field "${headers.name}"`));
+    }
+    let value: string;
+    try {
+      value = utf8.decode(pending.subarray(0, at));
+    } catch {
+      return await fail(malformed(`field "${headers.name}" is not UTF-8`));
+    }
+    if (fields.has(name)) await fail(malformed(`field "${headers.name}" appears twice`));
+    fields.set(name, value);
+    consume(at + delimiter.length);
+  }
+
+  /** The file part's data up to the next delimiter, streamed. */
+  function fileStream(): ReadableStream<Uint8Array> {
+    let done = false;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        for (;;) {
+          if (done) return;
+          const hit = indexOfBytes(pending, delimiter, 0);
+          if (hit >= 0) {
+            if (hit > 0) controller.enqueue(pending.subarray(0, hit));
+            done = true;
+            controller.close();
+            // AWS ignores whatever follows the file.
+            await reader.cancel().catch(() => {});
+            return;
+          }
+          // Everything but a tail that could be the start of a delimiter is file data.
+          const safe = pending.length - (delimiter.length - 1);
+          if (safe > 0) {
+            controller.enqueue(pending.subarray(0, safe));
+            pending = pending.subarray(safe);
+            return;
+          }
+          let r: ReadableStreamReadResult<Uint8Array>;
+          try {
+            r = await reader.read();
+          } catch (e) {
+            controller.error(
+              malformed(`the body could not be read (${e instanceof Error ? e.message : e})`),
+            );
+            return;
+          }
+          if (r.done) {
+            controller.error(malformed("the body ends inside the file"));
+            return;
+          }
+          pending = concat(pending, r.value);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+  }
+}
