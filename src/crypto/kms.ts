@@ -123,13 +123,32 @@ export function parseMasterKey(value: string): MasterKey {
   return { name, key };
 }
 
-/** The root key from SHALE_KMS_SECRET_KEY or MINIO_KMS_SECRET_KEY, or undefined if neither. */
-export function masterKeyFromEnv(
+/** Env variables naming a file that holds `name:base64key`, in order (as MinIO's `_FILE`). */
+export const KMS_SECRET_KEY_FILE_ENV = [
+  "SHALE_KMS_SECRET_KEY_FILE",
+  "MINIO_KMS_SECRET_KEY_FILE",
+] as const;
+
+/**
+ * The root key from SHALE_KMS_SECRET_KEY or MINIO_KMS_SECRET_KEY, else from the file named by
+ * SHALE_KMS_SECRET_KEY_FILE or MINIO_KMS_SECRET_KEY_FILE (read by the caller's `readTextFile`,
+ * so this layer does no I/O), or undefined if none is set.
+ */
+export async function masterKeyFromEnv(
   getEnv: (name: string) => string | undefined,
-): MasterKey | undefined {
+  options: { readTextFile?: (path: string) => Promise<string> } = {},
+): Promise<MasterKey | undefined> {
   for (const variable of KMS_SECRET_KEY_ENV) {
     const value = getEnv(variable);
     if (value !== undefined && value !== "") return parseMasterKey(value);
+  }
+  for (const variable of KMS_SECRET_KEY_FILE_ENV) {
+    const path = getEnv(variable);
+    if (path === undefined || path === "") continue;
+    if (options.readTextFile === undefined) {
+      throw new CryptoError("InvalidArgument", `${variable} is set but no file reader was given`);
+    }
+    return parseMasterKey((await options.readTextFile(path)).trim());
   }
   return undefined;
 }

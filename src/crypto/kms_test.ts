@@ -48,16 +48,27 @@ Deno.test("parseMasterKey reads MinIO's name:base64 format and refuses bad keys"
   }
 });
 
-Deno.test("masterKeyFromEnv prefers SHALE_KMS_SECRET_KEY and accepts MINIO_KMS_SECRET_KEY", () => {
+Deno.test("masterKeyFromEnv prefers SHALE_KMS_SECRET_KEY and accepts MinIO's variables", async () => {
   const shale = `shale:${toBase64(ROOT_BYTES)}`;
   const minio = `minio:${toBase64(new Uint8Array(32))}`;
   const env = (vars: Record<string, string>) => (n: string) => vars[n];
-  equal(
-    masterKeyFromEnv(env({ SHALE_KMS_SECRET_KEY: shale, MINIO_KMS_SECRET_KEY: minio }))?.name,
-    "shale",
-  );
-  equal(masterKeyFromEnv(env({ MINIO_KMS_SECRET_KEY: minio }))?.name, "minio");
-  equal(masterKeyFromEnv(env({})), undefined);
+  const both = env({ SHALE_KMS_SECRET_KEY: shale, MINIO_KMS_SECRET_KEY: minio });
+  equal((await masterKeyFromEnv(both))?.name, "shale");
+  equal((await masterKeyFromEnv(env({ MINIO_KMS_SECRET_KEY: minio })))?.name, "minio");
+  equal(await masterKeyFromEnv(env({})), undefined);
+  // A key file, as MinIO's MINIO_KMS_SECRET_KEY_FILE; a trailing newline is fine.
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/kms.key`;
+    await Deno.writeTextFile(path, `${shale}\n`);
+    const fromFile = await masterKeyFromEnv(env({ MINIO_KMS_SECRET_KEY_FILE: path }), {
+      readTextFile: Deno.readTextFile,
+    });
+    equal(fromFile?.name, "shale");
+    ok(fromFile !== undefined && equalBytes(fromFile.key, ROOT_BYTES));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("a generated data key decrypts with its key id and context only", async () => {
