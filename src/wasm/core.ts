@@ -524,8 +524,8 @@ class ReedSolomonCoder implements ReedSolomon {
   readonly #core: Core;
   readonly #matrix: Matrix;
   readonly #parity: Coding;
-  /** Decode codings by the k shard indices they read, least recently used first. */
-  readonly #decode = new Map<string, { rows: Matrix }>();
+  /** Reconstruction codings by erasure pattern, least recently used first. */
+  readonly #decode = new Map<string, Coding>();
 
   constructor(core: Core, dataShards: number, parityShards: number) {
     if (!Number.isInteger(dataShards) || !Number.isInteger(parityShards)) {
@@ -631,31 +631,42 @@ class ReedSolomonCoder implements ReedSolomon {
       // As klauspost: read the first k present shards; rows of the inverse of their sub-matrix
       // give the missing data shards.
       const use = valid.slice(0, k);
-      const rows = this.#decodeRows(use);
-      const c = coding(selectRows(rows, missingData));
+      const c = this.#decodeCoding(use, missingData);
       this.#core.mul(c, use.map((i) => shards[i]!), missingData.map((i) => shards[i]!), len);
     }
     if (opts?.dataOnly !== true && missingParity.length > 0) {
-      const c = coding(selectRows(this.#matrix, missingParity));
+      const c = this.#parityCoding(missingParity);
       this.#core.mul(c, shards.slice(0, k), missingParity.map((i) => shards[i]!), len);
     }
   }
 
-  #decodeRows(use: number[]): Matrix {
-    const key = use.join(",");
+  /** The coding that computes the `missing` data shards from the shards `use`, cached (LRU). */
+  #decodeCoding(use: number[], missing: number[]): Coding {
+    return this.#cached(`${use.join(",")}>${missing.join(",")}`, () => {
+      const inverse = matInvert(selectRows(this.#matrix, use));
+      return coding(selectRows(inverse, missing));
+    });
+  }
+
+  /** The coding that recomputes the given parity shards from the data shards, cached (LRU). */
+  #parityCoding(missing: number[]): Coding {
+    return this.#cached(`p>${missing.join(",")}`, () => coding(selectRows(this.#matrix, missing)));
+  }
+
+  #cached(key: string, make: () => Coding): Coding {
     const hit = this.#decode.get(key);
     if (hit !== undefined) {
       this.#decode.delete(key);
       this.#decode.set(key, hit);
-      return hit.rows;
+      return hit;
     }
-    const rows = matInvert(selectRows(this.#matrix, use));
+    const c = make();
     if (this.#decode.size >= RS_DECODE_CACHE_ENTRIES_MAX) {
       const oldest = this.#decode.keys().next().value;
       if (oldest !== undefined) this.#decode.delete(oldest);
     }
-    this.#decode.set(key, { rows });
-    return rows;
+    this.#decode.set(key, c);
+    return c;
   }
 
   allocShards(shardBytes: number): ShardSet {
@@ -690,6 +701,11 @@ export function loadVariant(variant: WasmVariant): WasmCore {
   const core = new Core(mod);
   cores.set(variant, core);
   return core;
+}
+
+/** A core from arbitrary build bytes (kernel experiments and benchmarks of unreleased builds). */
+export function coreFromBytes(bytes: Uint8Array<ArrayBuffer>): WasmCore {
+  return new Core(new WebAssembly.Module(bytes));
 }
 
 /** The builds this runtime validates, best first. */

@@ -35,8 +35,11 @@ static inline uint64_t load64(const uint8_t* p) {
 
 static inline uint64_t rot32(uint64_t x) { return (x >> 32) | (x << 32); }
 
+static void init_simd(void);
+
 EXPORT("hh_reset") void hh_reset(const uint8_t* key) {
   hh_state_t* s = &hh_state;
+  init_simd();
   s->mul0[0] = 0xdbe6d5d5fe4cce2full;
   s->mul0[1] = 0xa4093822299f31d0ull;
   s->mul0[2] = 0x13198a2e03707344ull;
@@ -83,42 +86,53 @@ static inline void vec_store(hh_state_t* s, const hh_vec_t* r) {
   wasm_v128_store(&s->mul1[2], r->m1b);
 }
 
-/* (a & 0xffffffff) * (b >> 32) per 64-bit lane. */
-static inline v128_t mul_lo_hi(v128_t a, v128_t b) {
-  const v128_t alo = wasm_i32x4_shuffle(a, a, 0, 2, 0, 2);
-  const v128_t bhi = wasm_i32x4_shuffle(b, b, 1, 3, 1, 3);
-  return wasm_u64x2_extmul_low_u32x4(alo, bhi);
-}
+#if defined(__wasm_relaxed_simd__)
+#define SWIZZLE(v, idx) wasm_i8x16_relaxed_swizzle((v), (idx))
+#else
+#define SWIZZLE(v, idx) wasm_i8x16_swizzle((v), (idx))
+#endif
 
 /*
- * The zipper merge of one pair of lanes (v1, v0) as a byte permutation of the 16 bytes
+ * The zipper merge of one pair of lanes (v1, v0) is a byte permutation of the 16 bytes
  * [v0 (bytes 0-7), v1 (bytes 8-15)]: the result's low 8 bytes are added to lane 0, high to lane 1.
+ * The permutation is read from memory (written by hh_reset) rather than written as a constant:
+ * V8 rebuilds a v128 constant at every use inside a loop, but keeps a loaded value in a register.
  */
-static inline v128_t zipper(v128_t v) {
-  return wasm_i8x16_shuffle(v, v, 3, 12, 2, 5, 14, 1, 15, 0, 11, 4, 10, 13, 9, 6, 8, 7);
-}
+static v128_t zipper_index;
 
-static inline void vec_update(hh_vec_t* r, v128_t la, v128_t lb) {
+static inline void vec_update(hh_vec_t* r, v128_t la, v128_t lb, v128_t zi) {
   r->v1a = wasm_i64x2_add(r->v1a, wasm_i64x2_add(r->m0a, la));
   r->v1b = wasm_i64x2_add(r->v1b, wasm_i64x2_add(r->m0b, lb));
-  r->m0a = wasm_v128_xor(r->m0a, mul_lo_hi(r->v1a, r->v0a));
-  r->m0b = wasm_v128_xor(r->m0b, mul_lo_hi(r->v1b, r->v0b));
+  /* mul0 ^= (v1 & 0xffffffff) * (v0 >> 32): gather the four low halves of v1 and the four high
+   * halves of v0 once, then one widening multiply per pair of lanes. */
+  const v128_t a1 = wasm_i32x4_shuffle(r->v1a, r->v1b, 0, 2, 4, 6);
+  const v128_t b1 = wasm_i32x4_shuffle(r->v0a, r->v0b, 1, 3, 5, 7);
+  r->m0a = wasm_v128_xor(r->m0a, wasm_u64x2_extmul_low_u32x4(a1, b1));
+  r->m0b = wasm_v128_xor(r->m0b, wasm_u64x2_extmul_high_u32x4(a1, b1));
   r->v0a = wasm_i64x2_add(r->v0a, r->m1a);
   r->v0b = wasm_i64x2_add(r->v0b, r->m1b);
-  r->m1a = wasm_v128_xor(r->m1a, mul_lo_hi(r->v0a, r->v1a));
-  r->m1b = wasm_v128_xor(r->m1b, mul_lo_hi(r->v0b, r->v1b));
-  r->v0a = wasm_i64x2_add(r->v0a, zipper(r->v1a));
-  r->v0b = wasm_i64x2_add(r->v0b, zipper(r->v1b));
-  r->v1a = wasm_i64x2_add(r->v1a, zipper(r->v0a));
-  r->v1b = wasm_i64x2_add(r->v1b, zipper(r->v0b));
+  /* mul1 ^= (v0 & 0xffffffff) * (v1 >> 32) */
+  const v128_t a0 = wasm_i32x4_shuffle(r->v0a, r->v0b, 0, 2, 4, 6);
+  const v128_t b0 = wasm_i32x4_shuffle(r->v1a, r->v1b, 1, 3, 5, 7);
+  r->m1a = wasm_v128_xor(r->m1a, wasm_u64x2_extmul_low_u32x4(a0, b0));
+  r->m1b = wasm_v128_xor(r->m1b, wasm_u64x2_extmul_high_u32x4(a0, b0));
+  r->v0a = wasm_i64x2_add(r->v0a, SWIZZLE(r->v1a, zi));
+  r->v0b = wasm_i64x2_add(r->v0b, SWIZZLE(r->v1b, zi));
+  r->v1a = wasm_i64x2_add(r->v1a, SWIZZLE(r->v0a, zi));
+  r->v1b = wasm_i64x2_add(r->v1b, SWIZZLE(r->v0b, zi));
 }
 
 static void update_packets(hh_state_t* s, const uint8_t* p, uint32_t n) {
   hh_vec_t r = vec_load(s);
+  const v128_t zi = wasm_v128_load(&zipper_index);
   for (uint32_t i = 0; i < n; i++, p += 32) {
-    vec_update(&r, wasm_v128_load(p), wasm_v128_load(p + 16));
+    vec_update(&r, wasm_v128_load(p), wasm_v128_load(p + 16), zi);
   }
   vec_store(s, &r);
+}
+
+static void init_simd(void) {
+  zipper_index = wasm_i8x16_make(3, 12, 2, 5, 14, 1, 15, 0, 11, 4, 10, 13, 9, 6, 8, 7);
 }
 
 #else /* scalar */
@@ -159,6 +173,10 @@ static void update_packets(hh_state_t* s, const uint8_t* p, uint32_t n) {
 #endif
 
 static void update_packet(hh_state_t* s, const uint8_t* p) { update_packets(s, p, 1); }
+
+#if !defined(__wasm_simd128__)
+static void init_simd(void) {}
+#endif
 
 /* Absorbs len bytes; len must be a multiple of 32 (the loader buffers partial packets). */
 EXPORT("hh_update") void hh_update(const uint8_t* data, uint32_t len) {

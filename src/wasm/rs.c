@@ -14,17 +14,27 @@
  *  - scalar  (no SIMD): one lookup in a 64 KiB full product table per byte and coefficient. It is
  *    the reference the tests compare the other builds with, and it reads `coefs`, not the nibble
  *    tables, so a wrong nibble table cannot hide in both.
- *  - simd128 / relaxed-simd: the split-nibble kernel. For 32 bytes of one input it computes the low
- *    and high nibbles once, then for each of up to G outputs looks both up with a byte shuffle
+ *  - simd128 / relaxed-simd: the split-nibble kernel. For V x 16 bytes of one input it computes the
+ *    low and high nibbles once, then for each of up to G outputs looks both up with a byte shuffle
  *    (i8x16.swizzle, or i8x16.relaxed_swizzle, which is one pshufb/tbl since indices are < 16) and
  *    XORs them into accumulators held in registers. All outputs of a group are produced in one pass
  *    over the inputs ("fused"), and each output is stored once. When there are more outputs than
- *    fit in registers the work is cut into column strips small enough that the strip of every
- *    input stays in L1/L2 while each group of outputs is computed over it ("cache-blocked").
+ *    fit in registers (G > 4) the work is cut into column strips small enough that the strip of
+ *    every input stays in L2 while each group of outputs is computed over it ("cache-blocked").
  */
 #include <stdint.h>
 
 #define EXPORT(name) __attribute__((export_name(name)))
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+/*
+ * The 0x0f nibble mask is read from memory (written by gf_init) rather than written as a constant:
+ * V8 rebuilds a v128 constant at every use inside a loop (three instructions), but keeps a loaded
+ * value in a register.
+ */
+static v128_t nibble_mask;
+#endif
 
 static uint8_t gf_exp[512];
 static uint8_t gf_log[256];
@@ -50,6 +60,9 @@ EXPORT("gf_init") void gf_init(void) {
           (a == 0 || b == 0) ? 0 : gf_exp[(uint32_t)gf_log[a] + (uint32_t)gf_log[b]];
     }
   }
+#if defined(__wasm_simd128__)
+  nibble_mask = wasm_i8x16_splat(0x0f);
+#endif
   gf_ready = 1;
 }
 
@@ -59,7 +72,6 @@ EXPORT("gf_mul_table_ptr") uint32_t gf_mul_table_ptr(void) {
 }
 
 #if defined(__wasm_simd128__)
-#include <wasm_simd128.h>
 
 #if defined(__wasm_relaxed_simd__)
 #define LOOKUP(t, idx) wasm_i8x16_relaxed_swizzle((t), (idx))
@@ -69,55 +81,64 @@ EXPORT("variant") uint32_t variant(void) { return 2; }
 EXPORT("variant") uint32_t variant(void) { return 1; }
 #endif
 
-/* Output group sizes. Each output keeps two 16-byte accumulators. */
+/*
+ * Register budget. V8 on x86-64 gives WebAssembly 15 usable xmm registers. A step keeps G outputs x
+ * V vectors of accumulators, the 2V nibble vectors of the current input, its two tables and the
+ * mask: G*V + 2V + 3 <= 15. These shapes measured best of those that fit (bench/core, 1 MiB):
+ * G=4,V=2 (8+4, 12+4 encode), G=2,V=3 (4+2 encode, 2-shard reconstruct), G=1,V=8.
+ * Overridable with -D for kernel experiments.
+ */
+#ifndef GROUP_MAX
 #define GROUP_MAX 4
+#endif
+#ifndef V_G1
+#define V_G1 8
+#endif
+#ifndef V_G2
+#define V_G2 3
+#endif
+#ifndef V_G3
+#define V_G3 2
+#endif
+#ifndef V_G4
+#define V_G4 2
+#endif
+#define VECS 8
+
+static inline __attribute__((always_inline)) void mul_step(
+    const v128_t* restrict tabs, uint32_t tab_stride, const uint8_t* const* in, uint32_t nin,
+    uint8_t* const* out, uint32_t i, const v128_t mask, const uint32_t G, const uint32_t V) {
+  v128_t acc[GROUP_MAX][VECS];
+  for (uint32_t g = 0; g < G; g++)
+    for (uint32_t v = 0; v < V; v++) acc[g][v] = wasm_i64x2_splat(0);
+  const v128_t* t = tabs;
+  for (uint32_t d = 0; d < nin; d++, t += 2) {
+    v128_t lo[VECS], hi[VECS];
+    for (uint32_t v = 0; v < V; v++) {
+      const v128_t x = wasm_v128_load(in[d] + i + 16 * v);
+      lo[v] = wasm_v128_and(x, mask);
+      hi[v] = wasm_v128_and(wasm_u16x8_shr(x, 4), mask);
+    }
+    for (uint32_t g = 0; g < G; g++) {
+      const v128_t tl = t[g * tab_stride];
+      const v128_t th = t[g * tab_stride + 1];
+      for (uint32_t v = 0; v < V; v++) {
+        acc[g][v] = wasm_v128_xor(acc[g][v], wasm_v128_xor(LOOKUP(tl, lo[v]), LOOKUP(th, hi[v])));
+      }
+    }
+  }
+  for (uint32_t g = 0; g < G; g++)
+    for (uint32_t v = 0; v < V; v++) wasm_v128_store(out[g] + i + 16 * v, acc[g][v]);
+}
 
 static inline __attribute__((always_inline)) void mul_group(
     const v128_t* restrict tabs, uint32_t tab_stride, const uint8_t* const* in, uint32_t nin,
     uint8_t* const* out, uint32_t from, uint32_t to, const uint32_t G) {
-  const v128_t mask = wasm_i8x16_splat(0x0f);
+  const v128_t mask = wasm_v128_load(&nibble_mask);
+  const uint32_t V = G == 1 ? V_G1 : G == 2 ? V_G2 : G == 3 ? V_G3 : V_G4;
   uint32_t i = from;
-  for (; i + 32 <= to; i += 32) {
-    v128_t acc0[GROUP_MAX], acc1[GROUP_MAX];
-    for (uint32_t g = 0; g < G; g++) {
-      acc0[g] = wasm_i64x2_splat(0);
-      acc1[g] = wasm_i64x2_splat(0);
-    }
-    const v128_t* t = tabs;
-    for (uint32_t d = 0; d < nin; d++, t += 2) {
-      const v128_t x0 = wasm_v128_load(in[d] + i);
-      const v128_t x1 = wasm_v128_load(in[d] + i + 16);
-      const v128_t l0 = wasm_v128_and(x0, mask);
-      const v128_t l1 = wasm_v128_and(x1, mask);
-      const v128_t h0 = wasm_v128_and(wasm_u16x8_shr(x0, 4), mask);
-      const v128_t h1 = wasm_v128_and(wasm_u16x8_shr(x1, 4), mask);
-      for (uint32_t g = 0; g < G; g++) {
-        const v128_t tl = t[g * tab_stride];
-        const v128_t th = t[g * tab_stride + 1];
-        acc0[g] = wasm_v128_xor(acc0[g], wasm_v128_xor(LOOKUP(tl, l0), LOOKUP(th, h0)));
-        acc1[g] = wasm_v128_xor(acc1[g], wasm_v128_xor(LOOKUP(tl, l1), LOOKUP(th, h1)));
-      }
-    }
-    for (uint32_t g = 0; g < G; g++) {
-      wasm_v128_store(out[g] + i, acc0[g]);
-      wasm_v128_store(out[g] + i + 16, acc1[g]);
-    }
-  }
-  for (; i + 16 <= to; i += 16) {
-    v128_t acc0[GROUP_MAX];
-    for (uint32_t g = 0; g < G; g++) acc0[g] = wasm_i64x2_splat(0);
-    const v128_t* t = tabs;
-    for (uint32_t d = 0; d < nin; d++, t += 2) {
-      const v128_t x0 = wasm_v128_load(in[d] + i);
-      const v128_t l0 = wasm_v128_and(x0, mask);
-      const v128_t h0 = wasm_v128_and(wasm_u16x8_shr(x0, 4), mask);
-      for (uint32_t g = 0; g < G; g++) {
-        acc0[g] = wasm_v128_xor(acc0[g], wasm_v128_xor(LOOKUP(t[g * tab_stride], l0),
-                                                       LOOKUP(t[g * tab_stride + 1], h0)));
-      }
-    }
-    for (uint32_t g = 0; g < G; g++) wasm_v128_store(out[g] + i, acc0[g]);
-  }
+  for (; i + 16 * V <= to; i += 16 * V) mul_step(tabs, tab_stride, in, nin, out, i, mask, G, V);
+  for (; i + 16 <= to; i += 16) mul_step(tabs, tab_stride, in, nin, out, i, mask, G, 1);
   for (; i < to; i++) {
     for (uint32_t g = 0; g < G; g++) {
       const uint8_t* tb = (const uint8_t*)(tabs + g * tab_stride);
@@ -167,13 +188,13 @@ static void mul_rows(const uint8_t* coefs, const uint8_t* tables, const uint8_t*
     while (p < nout) {
       const uint32_t left = nout - p;
       const v128_t* t = tabs + p * stride;
-      if (left >= 4 && left != 5 && left != 6) {
+      if (GROUP_MAX >= 4 && left >= 4 && left != 5 && left != 6) {
         mul_g4(t, stride, in, nin, out + p, from, to);
         p += 4;
-      } else if (left == 3 || left == 6) {
+      } else if (GROUP_MAX >= 3 && (left == 3 || left == 6 || (GROUP_MAX == 3 && left > 3))) {
         mul_g3(t, stride, in, nin, out + p, from, to);
         p += 3;
-      } else if (left == 2 || left == 5) {
+      } else if (left >= 2) {
         mul_g2(t, stride, in, nin, out + p, from, to);
         p += 2;
       } else {
