@@ -18,6 +18,8 @@ export interface BenchArgs {
   keep: boolean;
   /** Skip the iperf3 and disk measurements. */
   noContext: boolean;
+  /** Run MinIO in the Shale column too: ratios should sit near 1.0 (checks the harness). */
+  minioVsMinio: boolean;
   help: boolean;
 }
 
@@ -36,6 +38,7 @@ interleaved rounds and prints a TSV of medians with Shale/MinIO ratios.
   --duration SECONDS     measured seconds per warp run (default 30, or 4 with --quick)
   --keep                 keep drive folders and server logs in bench/.cache/run
   --no-context           skip the iperf3 loopback and disk write measurements
+  --minio-vs-minio       a second MinIO fills the shale column (ratios near 1.0 check the harness)
   --help
 `;
 
@@ -49,6 +52,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     durationSeconds: undefined,
     keep: false,
     noContext: false,
+    minioVsMinio: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -88,6 +92,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--no-context":
         args.noContext = true;
+        break;
+      case "--minio-vs-minio":
+        args.minioVsMinio = true;
         break;
       case "--help":
       case "-h":

@@ -13,7 +13,10 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 
 export interface ServerSpec {
+  /** The table column this server fills. */
   name: ServerName;
+  /** What actually runs; MinIO in both columns is the harness's own A/A check. */
+  kind: ServerName;
   /** Folder that holds the drives and the log. */
   dir: string;
   /** Path of the MinIO binary (unused for Shale). */
@@ -89,7 +92,9 @@ export class RunningServer {
 
   async logTail(lines = 5): Promise<string> {
     const bytes = await Deno.readFile(this.logPath).catch(() => new Uint8Array());
-    const text = new TextDecoder().decode(bytes.subarray(this.logOffset));
+    // Deno colours uncaught errors even into a pipe; the table wants plain text.
+    const text = new TextDecoder().decode(bytes.subarray(this.logOffset))
+      .replace(/\x1b\[[0-9;]*m/g, "");
     return text.trim().split("\n").slice(-lines).join("\n");
   }
 }
@@ -129,7 +134,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   let cmd: string;
   let args: string[];
   let env: Record<string, string>;
-  if (spec.name === "minio") {
+  if (spec.kind === "minio") {
     cmd = spec.minioBinary;
     args = [
       "server",

@@ -31,6 +31,9 @@ const IPERF_SECONDS_QUICK = 2;
 const WARP_OVERHEAD_MS_FULL = 30 * 60_000;
 const WARP_OVERHEAD_MS_QUICK = 5 * 60_000;
 
+/** `--minio-vs-minio`: MinIO fills the Shale column too (A/A check of the harness). */
+let minioTwice = false;
+
 const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const cacheDir = `${repoRoot}/bench/.cache`;
 const runDir = `${cacheDir}/run`;
@@ -62,10 +65,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  minioTwice = args.minioVsMinio;
   const workloads = selectWorkloads(args.workloads);
   const duration = args.durationSeconds ??
     (args.quick ? DURATION_SECONDS_QUICK : DURATION_SECONDS_FULL);
-  const tools = await ensureTools(args.servers.includes("minio"), { cacheDir, log });
+  const tools = await ensureTools(args.servers.includes("minio") || minioTwice, { cacheDir, log });
 
   for (const name of args.servers) {
     await Deno.remove(`${runDir}/${name}`, { recursive: true }).catch(() => {});
@@ -82,11 +86,13 @@ async function main(): Promise<number> {
   );
   out(`# ratio > 1 means Shale did better (Shale/MinIO for rates, MinIO/Shale for ms and RSS)`);
   out(
-    "# durability: MinIO runs with its defaults: fdatasync on every shard and xl.meta write, " +
-      "no fsync of directories after rename (MINIO_FS_OSYNC=off, its default). Shale: temp " +
-      "file, write, fsync, rename, fsync of the directory (DESIGN.md); neither skips fsync",
+    "# durability: MinIO with its defaults fdatasyncs every shard and xl.meta write but does " +
+      "not fsync directories after rename (MINIO_FS_OSYNC=off); Shale writes temp file, " +
+      "fdatasync, rename, fsync of the directory (src/storage/fs_drive.ts). Neither skips fsync",
   );
-  if (args.servers.includes("shale")) {
+  if (minioTwice) {
+    out("# A/A check: the shale column is a second MinIO on its own drives (--minio-vs-minio)");
+  } else if (args.servers.includes("shale")) {
     out(`# shale: ${(await shaleCommand(repoRoot)).slice(1).join(" ")} server <4 drives>`);
   }
   if (!args.noContext) await printContext(args.quick, tools.iperf3);
@@ -195,6 +201,7 @@ async function ensureUp(slot: ServerSlot, minioBinary: string): Promise<void> {
   try {
     slot.server = await startServer({
       name: slot.name,
+      kind: minioTwice ? "minio" : slot.name,
       dir: `${runDir}/${slot.name}`,
       minioBinary,
       repoRoot,
