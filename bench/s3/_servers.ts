@@ -11,6 +11,8 @@ export const STORAGE_CLASS = "EC:2";
 export const DRIVE_COUNT = 4;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
+/** Colour escapes (ESC [ ... m). */
+const ANSI_SGR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 
 export interface ServerSpec {
   /** The table column this server fills. */
@@ -94,7 +96,7 @@ export class RunningServer {
     const bytes = await Deno.readFile(this.logPath).catch(() => new Uint8Array());
     // Deno colours uncaught errors even into a pipe; the table wants plain text.
     const text = new TextDecoder().decode(bytes.subarray(this.logOffset))
-      .replace(/\x1b\[[0-9;]*m/g, "");
+      .replace(ANSI_SGR, "");
     return text.trim().split("\n").slice(-lines).join("\n");
   }
 }
