@@ -61,6 +61,22 @@ async function serve(config: ServerConfig): Promise<number> {
     region: config.region,
     domains: config.domains,
   });
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the drives,
+  // exit 0. Installed before the start-up line so that a signal right after it is handled.
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("Shutting down", { signal });
+      await server.shutdown();
+      await objects.close();
+      logger.info("Stopped", {});
+      resolve(0);
+    };
+    Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+    Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  });
   const shown = server.hostname === "0.0.0.0" || server.hostname === "::"
     ? "127.0.0.1"
     : server.hostname.includes(":")
@@ -88,20 +104,7 @@ async function serve(config: ServerConfig): Promise<number> {
     region: config.region,
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info("Shutting down", { signal });
-    await server.shutdown();
-    await objects.close();
-    logger.info("Stopped", {});
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
-  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
-  await server.finished;
-  return 0;
+  return await stopped;
 }
 
 if (import.meta.main) {

@@ -19,6 +19,12 @@ export interface StartServerOptions {
   drivePaths?: string[];
   /** Keep the temp folders when stopping (restart tests remove them themselves). */
   keepData?: boolean;
+  /**
+   * "env" (default): root credentials come from SHALE_ROOT_USER / SHALE_ROOT_PASSWORD.
+   * "generated": none in the environment; the server generates (or reuses) and prints a pair,
+   * which the returned accessKey / secretKey hold.
+   */
+  credentials?: "env" | "generated";
 }
 
 export interface TestServer {
@@ -60,8 +66,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   } else {
     driveArgs = drivePaths;
   }
-  const accessKey = opts.env?.SHALE_ROOT_USER ?? "shaletestadmin";
-  const secretKey = opts.env?.SHALE_ROOT_PASSWORD ?? "shale-test-secret-key";
+  const generated = opts.credentials === "generated";
+  let accessKey = opts.env?.SHALE_ROOT_USER ?? "shaletestadmin";
+  let secretKey = opts.env?.SHALE_ROOT_PASSWORD ?? "shale-test-secret-key";
   const region = opts.env?.SHALE_REGION ?? "us-east-1";
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -73,9 +80,15 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       "--address",
       "127.0.0.1:0",
     ],
+    // The runner's own SHALE_* / MINIO_* variables must not leak into the server under test.
+    clearEnv: true,
     env: {
-      SHALE_ROOT_USER: accessKey,
-      SHALE_ROOT_PASSWORD: secretKey,
+      ...Object.fromEntries(
+        Object.entries(Deno.env.toObject()).filter(([k]) =>
+          !k.startsWith("SHALE_") && !k.startsWith("MINIO_")
+        ),
+      ),
+      ...(generated ? {} : { SHALE_ROOT_USER: accessKey, SHALE_ROOT_PASSWORD: secretKey }),
       NO_COLOR: "1",
       ...opts.env,
     },
@@ -124,6 +137,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     });
   });
   onLine = undefined;
+  if (generated) {
+    accessKey = /^RootUser: (\S+)$/m.exec(log)?.[1] ?? "";
+    secretKey = /^RootPass: (\S+)$/m.exec(log)?.[1] ?? "";
+  }
 
   const cleanup = async () => {
     await pumps.catch(() => {});

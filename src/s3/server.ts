@@ -43,6 +43,11 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const handler = createS3Handler(options);
   const abort = new AbortController();
   let bound: Deno.NetAddr | undefined;
+  // Deno's server.shutdown() cuts the bodies of requests still uploading, so draining is done
+  // here first: new requests get 503 while the ones in flight run to their end.
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
@@ -56,23 +61,42 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
       return new Response("Internal Server Error", { status: 500 });
     },
   }, async (request) => {
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/minio/health/")) {
-      const r = await health(url.pathname, options);
-      if (r !== undefined) return r;
+    if (draining) {
+      return new Response(null, {
+        status: 503,
+        headers: { connection: "close", "retry-after": "1" },
+      });
     }
-    return handler(request);
+    inFlight++;
+    try {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith("/minio/health/")) {
+        const r = await health(url.pathname, options);
+        if (r !== undefined) return r;
+      }
+      return await handler(request);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
   });
   const addr = bound ?? server.addr;
   return Promise.resolve({
     hostname: addr.hostname,
     port: addr.port,
     shutdown: async (graceMs = SHUTDOWN_GRACE_MS) => {
+      draining = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"timeout">((r) => {
         timer = setTimeout(() => r("timeout"), graceMs);
       });
-      const outcome = await Promise.race([server.shutdown().then(() => "done"), deadline]);
+      const drained = inFlight === 0
+        ? Promise.resolve("done")
+        : new Promise<string>((r) => (idle = () => r("done")));
+      let outcome = await Promise.race([drained, deadline]);
+      if (outcome === "done") {
+        outcome = await Promise.race([server.shutdown().then(() => "done"), deadline]);
+      }
       clearTimeout(timer);
       if (outcome === "timeout") {
         logger.warn("Shutdown grace period over: closing remaining connections", { graceMs });
