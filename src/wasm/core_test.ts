@@ -409,3 +409,43 @@ Deno.test("verify through staging finds a flipped byte in the last column chunk 
   shards[2]![size - 2]! ^= 4;
   assert.equal(rs.verify(shards), false);
 });
+
+Deno.test("seeded property test: shard sets of random sizes never overlap and keep their bytes while others come and go", () => {
+  const seed = seedFor("shard set pool");
+  const r = rng(seed);
+  const core = loadVariant("scalar");
+  const rs = core.createReedSolomon(3, 2);
+  const live: Array<{ set: ReturnType<ReedSolomon["allocShards"]>; tag: number }> = [];
+  for (let iter = 0; iter < 300; iter++) {
+    if (live.length > 0 && r() < 0.45) {
+      const [gone] = live.splice(randInt(r, 0, live.length - 1), 1);
+      gone!.set.release();
+      continue;
+    }
+    const set = rs.allocShards(randInt(r, 0, r() < 0.1 ? 300_000 : 5000));
+    const tag = iter & 0xff;
+    set.shards.forEach((s, i) => {
+      assert.ok(s.every((b) => b === 0), `seed ${seed}: a new set is zeroed`);
+      s.fill((tag + i) & 0xff);
+    });
+    live.push({ set, tag });
+    for (const { set: other, tag: t } of live) {
+      other.shards.forEach((s, i) => {
+        if (s.length > 0 && (s[0] !== ((t + i) & 0xff) || s[s.length - 1] !== ((t + i) & 0xff))) {
+          assert.fail(`seed ${seed} iter ${iter}: a live set lost its bytes`);
+        }
+      });
+    }
+  }
+  for (const { set } of live) set.release();
+});
+
+Deno.test("allocShards past the memory cap throws RangeError and leaves memory usable", () => {
+  const rs = loadVariant("scalar").createReedSolomon(1, 1);
+  assert.throws(() => rs.allocShards(600 * 1024 * 1024), RangeError);
+  const set = rs.allocShards(10);
+  set.shards[0]!.fill(7);
+  rs.encode(set.shards);
+  assert.equal(set.shards[1]![9], 7);
+  set.release();
+});
