@@ -36,7 +36,8 @@ export function canonicalRequest(p: CanonicalParts): string {
     headerBlock += `${name}:${signedHeaderValue(p.headers, name)}\n`;
   }
   return [
-    p.method.toUpperCase(),
+    // As sent: HTTP methods are case-sensitive (fetch upper-cases the standard ones already).
+    p.method,
     canonicalUri(p.rawPath),
     canonicalQuery(p.query, p.presigned ? "X-Amz-Signature" : undefined),
     headerBlock,

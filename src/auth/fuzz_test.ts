@@ -1,0 +1,328 @@
+/**
+ * Seeded fuzzing of the SigV4 header parser and the aws-chunked decoder: random mutations of valid
+ * inputs must end in success or a SigV4Error, never another exception, a hang, or a clean close
+ * of a signed body whose bytes changed. Replay a run with SHALE_FUZZ_SEED=<seed>; SHALE_FUZZ_MS
+ * sets the time spent on each target (default 2000).
+ */
+import assert from "node:assert/strict";
+import { authenticateRequest } from "./sigv4.ts";
+import { decodeAwsChunked, type DecodeAwsChunkedOptions } from "./chunked.ts";
+import { type AuthOptions, type SignableRequest, SigV4Error } from "./types.ts";
+import { encodeAwsChunkedForTest, presignRequestForTest, signRequestForTest } from "./testing.ts";
+import {
+  canonicalHeaderValue,
+  canonicalQuery,
+  canonicalUri,
+  deriveSigningKey,
+  parseQuery,
+} from "./_crypto.ts";
+import { CHUNK_SIZE_BYTES_MAX } from "../config/limits.ts";
+
+const BUDGET_MS = Number(Deno.env.get("SHALE_FUZZ_MS") ?? 2000);
+
+function rng(name: string): { next: () => number; seed: number } {
+  const env = Deno.env.get("SHALE_FUZZ_SEED");
+  const seed = env !== undefined ? Number(env) >>> 0 : Math.floor(Math.random() * 2 ** 31);
+  console.log(`${name} seed ${seed} (replay with SHALE_FUZZ_SEED=${seed})`);
+  // mulberry32
+  let a = seed || 1;
+  return {
+    seed,
+    next() {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}
+
+const TOKENS = [
+  "",
+  " ",
+  ",",
+  ";",
+  "=",
+  "/",
+  "%",
+  "%2",
+  "%ZZ",
+  "\t",
+  "AWS4-HMAC-SHA256",
+  "Credential=",
+  "SignedHeaders=",
+  "Signature=",
+  "aws4_request",
+  "host",
+  "\u0000",
+  "\u00ff",
+  "\u20ac",
+  "9".repeat(40),
+  "x".repeat(5000),
+];
+
+function mutateString(s: string, r: () => number): string {
+  const n = 1 + Math.floor(r() * 3);
+  let out = s;
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(r() * (out.length + 1));
+    const op = Math.floor(r() * 5);
+    if (op === 0) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(r() * 8));
+    else if (op === 1) {
+      out = out.slice(0, at) + TOKENS[Math.floor(r() * TOKENS.length)] + out.slice(at);
+    } else if (op === 2) {
+      out = out.slice(0, at) + String.fromCharCode(32 + Math.floor(r() * 95)) + out.slice(at + 1);
+    } else if (op === 3) out = out.slice(0, at);
+    else out = out + out.slice(at, at + 20);
+  }
+  return out;
+}
+
+const AK = "FUZZKEY";
+const SK = "fuzz-secret";
+const NOW = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+const OPTIONS: AuthOptions = {
+  region: "us-east-1",
+  now: NOW,
+  lookup: (k) => (k === AK ? { accessKey: AK, secretKey: SK } : undefined),
+};
+
+function trySetHeader(headers: Headers, name: string, value: string): void {
+  try {
+    headers.set(name, value);
+  } catch {
+    // Headers refuses some bytes (NUL, CR, LF); a server would never see those either.
+  }
+}
+
+/** What a signature vouches for, in canonical form. */
+function fingerprint(req: SignableRequest): string {
+  // A presigned URL signs host only: its other headers may change freely.
+  const headerSigned = req.headers.has("authorization");
+  return JSON.stringify([
+    req.method,
+    canonicalUri(req.rawPath),
+    canonicalQuery(parseQuery(req.rawQuery), "X-Amz-Signature"),
+    headerSigned ? canonicalHeaderValue(req.headers.get("x-amz-date") ?? "") : "",
+    headerSigned ? canonicalHeaderValue(req.headers.get("x-amz-content-sha256") ?? "") : "",
+  ]);
+}
+
+Deno.test("fuzzed SigV4 requests end in success or SigV4Error", async () => {
+  const { next: r } = rng("sigv4 fuzz");
+  const creds = { accessKey: AK, secretKey: SK, region: "us-east-1", date: NOW };
+  const base: SignableRequest = {
+    method: "PUT",
+    rawPath: "/bucket/some%20key/%E2%82%AC",
+    rawQuery: "partNumber=1&uploadId=abc%2Bdef",
+    headers: new Headers({ host: "s3.local:9000", "x-amz-meta-a": "b", "content-length": "5" }),
+  };
+  const seeds = [
+    signRequestForTest(base, { ...creds, payloadHash: "UNSIGNED-PAYLOAD" }),
+    signRequestForTest(base, { ...creds, payloadHash: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" }),
+    presignRequestForTest(base, { ...creds, expiresSeconds: 600 }),
+  ];
+  const deadline = Date.now() + BUDGET_MS;
+  let runs = 0;
+  let verified = 0;
+  while (Date.now() < deadline) {
+    const seed = seeds[runs % seeds.length]!;
+    const req: SignableRequest = { ...seed, headers: new Headers(seed.headers) };
+    const target = Math.floor(r() * 6);
+    if (target === 0) {
+      trySetHeader(
+        req.headers,
+        "authorization",
+        mutateString(req.headers.get("authorization") ?? "", r),
+      );
+    } else if (target === 1) {
+      trySetHeader(req.headers, "x-amz-date", mutateString(req.headers.get("x-amz-date") ?? "", r));
+    } else if (target === 2) {
+      trySetHeader(
+        req.headers,
+        "x-amz-content-sha256",
+        mutateString(req.headers.get("x-amz-content-sha256") ?? "", r),
+      );
+    } else if (target === 3) req.rawPath = mutateString(req.rawPath, r);
+    else if (target === 4) req.rawQuery = mutateString(req.rawQuery, r);
+    else req.method = mutateString(req.method, r);
+    try {
+      const result = await authenticateRequest(req, OPTIONS);
+      if (result.kind === "signed") {
+        verified++;
+        // A request that still verifies says the same as the one that was signed.
+        assert.equal(
+          fingerprint(req),
+          fingerprint(seed),
+          `run ${runs}: an altered request verified`,
+        );
+      }
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw e;
+      if (!(e instanceof SigV4Error)) {
+        throw new Error(
+          `run ${runs}: ${e} for ${JSON.stringify({ ...req, headers: [...req.headers] })}`,
+        );
+      }
+    }
+    runs++;
+  }
+  console.log(`sigv4 fuzz: ${runs} runs, ${verified} verified`);
+  assert.ok(runs > 100);
+});
+
+const enc = new TextEncoder();
+
+function mutateBytes(body: Uint8Array, r: () => number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let b = body;
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(r() * (b.length + 1));
+    const op = Math.floor(r() * 6);
+    if (op === 0 && at < b.length) {
+      b = b.slice();
+      b[at] = Math.floor(r() * 256);
+    } else if (op === 1) {
+      b = concat([
+        b.subarray(0, at),
+        b.subarray(Math.min(b.length, at + 1 + Math.floor(r() * 16))),
+      ]);
+    } else if (op === 2) {
+      const token = enc.encode(
+        [
+          "\r\n",
+          "\n",
+          ";",
+          "0",
+          "ffffffff",
+          "10000",
+          ";chunk-signature=",
+          ":",
+          "x-amz-trailer-signature:",
+        ][
+          Math.floor(r() * 9)
+        ]!,
+      );
+      b = concat([b.subarray(0, at), token, b.subarray(at)]);
+    } else if (op === 3) b = b.subarray(0, at);
+    else if (op === 4) b = concat([b, b.subarray(at, at + 200)]);
+    else {
+      const len = Math.floor(r() * 64);
+      b = concat([b.subarray(0, at), b.subarray(at + len, at + 2 * len), b.subarray(at)]);
+    }
+    parts.length = 0;
+  }
+  return b;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function piecesOf(body: Uint8Array, r: () => number): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (off >= body.length) return c.close();
+      const size = 1 + Math.floor(r() * (r() < 0.5 ? 16 : 4096));
+      c.enqueue(body.slice(off, off + size));
+      off += size;
+    },
+  });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`hang: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("fuzzed aws-chunked bodies end in success or SigV4Error, never hang", async () => {
+  const { next: r, seed } = rng("chunked fuzz");
+  const ctx = {
+    seedSignature: "a".repeat(64),
+    signingKey: deriveSigningKey(SK, "20260102", "us-east-1"),
+    scope: "20260102/us-east-1/s3/aws4_request",
+    amzDate: "20260102T030405Z",
+  };
+  const data = new Uint8Array(5000).map((_, i) => (i * 31) & 0xff);
+  const trailers: Array<[string, string]> = [["x-amz-checksum-crc32", "AAAAAA=="]];
+  const shapes: Array<{ body: Uint8Array; opts: DecodeAwsChunkedOptions; signed: boolean }> = [
+    {
+      body: encodeAwsChunkedForTest(data, { chunkSize: 1000, signing: ctx }),
+      opts: { signing: ctx, trailer: false, decodedContentLength: data.length },
+      signed: true,
+    },
+    {
+      body: encodeAwsChunkedForTest(data, { chunkSize: 777, signing: ctx, trailers }),
+      opts: { signing: ctx, trailer: true, trailerNames: ["x-amz-checksum-crc32"] },
+      signed: true,
+    },
+    {
+      body: encodeAwsChunkedForTest(data, { chunkSize: 1234, trailers }),
+      opts: { trailer: true, decodedContentLength: data.length },
+      signed: false,
+    },
+  ];
+  const heapBefore = Deno.memoryUsage().heapUsed;
+  const deadline = Date.now() + BUDGET_MS;
+  let runs = 0;
+  let accepted = 0;
+  while (Date.now() < deadline) {
+    const shape = shapes[runs % shapes.length]!;
+    const body = mutateBytes(shape.body, r);
+    const { stream, trailers: trailerPromise } = decodeAwsChunked(piecesOf(body, r), shape.opts);
+    const out: Uint8Array[] = [];
+    let error: unknown;
+    try {
+      await withTimeout(
+        (async () => {
+          for await (const p of stream) {
+            assert.ok(p.length <= CHUNK_SIZE_BYTES_MAX);
+            out.push(p);
+          }
+        })(),
+        5000,
+        `seed ${seed} run ${runs}`,
+      );
+    } catch (e) {
+      error = e;
+    }
+    if (error !== undefined) {
+      if (!(error instanceof SigV4Error)) throw new Error(`seed ${seed} run ${runs}: ${error}`);
+      await assert.rejects(trailerPromise);
+    } else {
+      accepted++;
+      await trailerPromise;
+      if (shape.signed) {
+        // Whatever was accepted is exactly what was signed.
+        const got = concat(out);
+        assert.ok(
+          got.length === data.length && got.every((b, i) => b === data[i]),
+          `seed ${seed} run ${runs}: a signed body decoded to other bytes`,
+        );
+      }
+    }
+    runs++;
+  }
+  const growth = Deno.memoryUsage().heapUsed - heapBefore;
+  console.log(
+    `chunked fuzz: ${runs} runs, ${accepted} accepted, heap ${Math.round(growth / 1024)} KiB`,
+  );
+  assert.ok(runs > 100);
+  assert.ok(growth < 64 * 1024 * 1024, `heap grew by ${growth} bytes`);
+});
