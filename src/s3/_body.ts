@@ -3,8 +3,7 @@
  * cut mid-upload) turned into IncompleteBody, then wrapped according to how SigV4 protects them.
  * Nothing here buffers: every wrapper passes chunks on as they arrive.
  */
-import { verifySha256Payload } from "../auth/mod.ts";
-import { decodeAwsChunked } from "../auth/chunked.ts";
+import { decodeAwsChunked, verifySha256Payload } from "../auth/mod.ts";
 import type { AuthResult } from "../auth/types.ts";
 import { S3Error } from "./errors.ts";
 
