@@ -22,12 +22,13 @@ interface Received {
   trailers: Record<string, string>;
 }
 
-async function serve(): Promise<
+async function serve(tls?: { cert: string; key: string }): Promise<
   { url: string; received: Received[]; errors: string[]; close: () => Promise<void> }
 > {
   const received: Received[] = [];
   const errors: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+  const listen = { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...(tls ?? {}) };
+  const server = Deno.serve(listen, async (req) => {
     const url = new URL(req.url);
     try {
       const auth = await authenticateRequest({
@@ -83,7 +84,7 @@ async function serve(): Promise<
   });
   const addr = server.addr as Deno.NetAddr;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${addr.port}`,
     received,
     errors,
     close: () => server.shutdown(),
@@ -178,6 +179,119 @@ s3.put_object(Bucket="bucket", Key="boto/stream", Body=io.BytesIO(data))
         srv.received.map((r) => `${r.mode} ${JSON.stringify(r.trailers)}`),
       );
     } finally {
+      await srv.close();
+    }
+  },
+});
+
+/** A throwaway self-signed certificate for 127.0.0.1, made with openssl; undefined without it. */
+async function selfSignedCert(): Promise<{ cert: string; key: string } | undefined> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        `${dir}/key.pem`,
+        "-out",
+        `${dir}/cert.pem`,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!out.success) return undefined;
+    return {
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const tls = await selfSignedCert();
+
+Deno.test({
+  name: "boto3 and the aws CLI over HTTPS upload bodies that verify (aws-chunked with trailers)",
+  ignore: tls === undefined || !(await hasBoto3()),
+  fn: async () => {
+    const srv = await serve(tls);
+    const dir = await Deno.makeTempDir();
+    try {
+      const data = payload(300_000);
+      await Deno.writeFile(`${dir}/data.bin`, data);
+      const script = `
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", verify=False,
+    aws_access_key_id="${AK}", aws_secret_access_key="${SK}",
+    config=Config(s3={"addressing_style": "path"}))
+with open(sys.argv[2], "rb") as f:
+    s3.put_object(Bucket="bucket", Key="tls/a b+c!.bin", Body=f)
+`;
+      const py = await new Deno.Command("python3", {
+        args: ["-W", "ignore", "-c", script, srv.url, `${dir}/data.bin`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(py.success, new TextDecoder().decode(py.stderr) + srv.errors.join("\n"));
+
+      let cli = false;
+      try {
+        const out = await new Deno.Command("aws", {
+          args: [
+            "s3api",
+            "put-object",
+            "--endpoint-url",
+            srv.url,
+            "--no-verify-ssl",
+            "--bucket",
+            "bucket",
+            "--key",
+            "cli/obj",
+            "--body",
+            `${dir}/data.bin`,
+          ],
+          env: {
+            AWS_ACCESS_KEY_ID: AK,
+            AWS_SECRET_ACCESS_KEY: SK,
+            AWS_DEFAULT_REGION: "us-east-1",
+            AWS_CONFIG_FILE: "/dev/null",
+            AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+            PYTHONWARNINGS: "ignore",
+          },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.ok(out.success, new TextDecoder().decode(out.stderr) + srv.errors.join("\n"));
+        cli = true;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+
+      assert.deepEqual(srv.errors, []);
+      assert.equal(srv.received.length, cli ? 2 : 1);
+      for (const r of srv.received) assert.equal(r.sha256, sha256(data), r.mode);
+      console.log(
+        "HTTPS modes:",
+        srv.received.map((r) => `${r.mode} ${JSON.stringify(r.trailers)}`),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
       await srv.close();
     }
   },
