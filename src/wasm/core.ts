@@ -229,6 +229,30 @@ function isDetached(u: Uint8Array): boolean {
   return (u.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
 }
 
+function detachedError(i: number): TypeError {
+  return new TypeError(
+    `Shard ${i} is a detached view: re-read ShardSet.shards after allocShards()`,
+  );
+}
+
+/** Throws TypeError when two views share bytes (the kernels would read what they write). */
+function checkNoOverlap(views: readonly Uint8Array[]): void {
+  const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
+  views.forEach((s, i) => {
+    let list = byBuffer.get(s.buffer);
+    if (list === undefined) byBuffer.set(s.buffer, list = []);
+    list.push([s.byteOffset, s.byteOffset + s.length, i]);
+  });
+  for (const list of byBuffer.values()) {
+    list.sort((a, b) => a[0] - b[0]);
+    for (let j = 1; j < list.length; j++) {
+      if (list[j]![0] < list[j - 1]![1]) {
+        throw new TypeError(`Shards ${list[j - 1]![2]} and ${list[j]![2]} overlap in memory`);
+      }
+    }
+  }
+}
+
 class Core implements WasmCore {
   readonly variant: WasmVariant;
   readonly #x: Exports;
@@ -269,12 +293,27 @@ class Core implements WasmCore {
     return this.#x.memory.buffer;
   }
 
+  #viewsOf: ArrayBufferLike | undefined;
+  #u8View: Uint8Array = new Uint8Array(0);
+  #u32View: Uint32Array = new Uint32Array(0);
+
+  #refreshViews(): void {
+    const b = this.#x.memory.buffer;
+    if (b !== this.#viewsOf) {
+      this.#viewsOf = b;
+      this.#u8View = new Uint8Array(b);
+      this.#u32View = new Uint32Array(b);
+    }
+  }
+
   #u8(): Uint8Array {
-    return new Uint8Array(this.#x.memory.buffer);
+    this.#refreshViews();
+    return this.#u8View;
   }
 
   #u32(): Uint32Array {
-    return new Uint32Array(this.#x.memory.buffer);
+    this.#refreshViews();
+    return this.#u32View;
   }
 
   #load(c: Coding): void {
@@ -516,6 +555,16 @@ interface StreamState {
   readonly bits: 64 | 128 | 256;
 }
 
+/** How to reconstruct one erasure pattern: `use` is undefined when fewer than k are present. */
+interface Plan {
+  readonly present: number;
+  readonly use?: number[];
+  readonly missingData: number[];
+  readonly missingParity: number[];
+  data?: Coding;
+  parity?: Coding;
+}
+
 /** Reed-Solomon coder for one geometry on one core. */
 class ReedSolomonCoder implements ReedSolomon {
   readonly dataShards: number;
@@ -524,8 +573,8 @@ class ReedSolomonCoder implements ReedSolomon {
   readonly #core: Core;
   readonly #matrix: Matrix;
   readonly #parity: Coding;
-  /** Reconstruction codings by erasure pattern, least recently used first. */
-  readonly #decode = new Map<string, Coding>();
+  /** Reconstruction plans by erasure pattern ("1" present, "0" missing), least recent first. */
+  readonly #plans = new Map<string, Plan>();
 
   constructor(core: Core, dataShards: number, parityShards: number) {
     if (!Number.isInteger(dataShards) || !Number.isInteger(parityShards)) {
@@ -559,41 +608,54 @@ class ReedSolomonCoder implements ReedSolomon {
   /** Checks count, types, equal lengths and that no two shards overlap; returns the length. */
   #check(shards: Uint8Array[]): number {
     if (!Array.isArray(shards)) throw new TypeError("Shards must be an array of Uint8Array");
-    if (shards.length !== this.totalShards) {
+    const n = shards.length;
+    if (n !== this.totalShards) {
       throw new RangeError(
-        `Expected ${this.totalShards} shards (${this.dataShards}+${this.parityShards}), got ${shards.length}`,
+        `Expected ${this.totalShards} shards (${this.dataShards}+${this.parityShards}), got ${n}`,
       );
     }
+    // One pass; the common layouts (a ShardSet, or separate buffers) need no sort.
     let len = -1;
-    const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
-    shards.forEach((s, i) => {
+    let buf: ArrayBufferLike | undefined;
+    let oneBufferAscending = true;
+    let distinctBuffers = true;
+    let prevEnd = 0;
+    const seen = n <= 32 ? undefined : new Set<ArrayBufferLike>();
+    for (let i = 0; i < n; i++) {
+      const s = shards[i];
       if (!(s instanceof Uint8Array)) throw new TypeError(`Shard ${i} is not a Uint8Array`);
-      if (isDetached(s)) {
-        throw new TypeError(
-          `Shard ${i} is a detached view: re-read ShardSet.shards after allocShards()`,
-        );
-      }
-      if (len === -1) len = s.length;
-      else if (s.length !== len) {
+      if (i === 0) {
+        len = s.length;
+        buf = s.buffer;
+      } else if (s.length !== len) {
+        const bad = isDetached(s) ? s : shards.find(isDetached);
+        if (bad !== undefined) throw detachedError(shards.indexOf(bad));
         throw new RangeError(
           `Shard sizes differ: shard 0 has ${len} bytes, shard ${i} has ${s.length}`,
         );
       }
-      let list = byBuffer.get(s.buffer);
-      if (list === undefined) byBuffer.set(s.buffer, list = []);
-      list.push([s.byteOffset, s.byteOffset + s.length, i]);
-    });
-    if (len > 0) {
-      for (const list of byBuffer.values()) {
-        if (list.length < 2) continue;
-        list.sort((a, b) => a[0] - b[0]);
-        for (let j = 1; j < list.length; j++) {
-          if (list[j]![0] < list[j - 1]![1]) {
-            throw new TypeError(`Shards ${list[j - 1]![2]} and ${list[j]![2]} overlap in memory`);
+      if (s.buffer !== buf || s.byteOffset < prevEnd) oneBufferAscending = false;
+      prevEnd = s.byteOffset + s.length;
+      if (distinctBuffers) {
+        if (seen !== undefined) {
+          if (seen.has(s.buffer)) distinctBuffers = false;
+          seen.add(s.buffer);
+        } else {
+          for (let j = 0; j < i; j++) {
+            if (shards[j]!.buffer === s.buffer) {
+              distinctBuffers = false;
+              break;
+            }
           }
         }
       }
     }
+    if (len === 0) {
+      const bad = shards.findIndex(isDetached);
+      if (bad >= 0) throw detachedError(bad);
+      return 0;
+    }
+    if (!oneBufferAscending && !distinctBuffers) checkNoOverlap(shards);
     return len;
   }
 
@@ -614,59 +676,74 @@ class ReedSolomonCoder implements ReedSolomon {
     if (!Array.isArray(present) || present.length !== this.totalShards) {
       throw new RangeError(`Expected ${this.totalShards} present flags, got ${present?.length}`);
     }
+    let key = "";
+    for (let i = 0; i < present.length; i++) {
+      const p = present[i];
+      if (typeof p !== "boolean") throw new TypeError(`present[${i}] is not a boolean`);
+      key += p ? "1" : "0";
+    }
+    const plan = this.#plan(key, present);
+    if (plan.use === undefined) {
+      throw new RangeError(
+        `Too few shards to reconstruct: ${plan.present} present, need ${this.dataShards}`,
+      );
+    }
+    if (plan.data !== undefined) {
+      this.#core.mul(
+        plan.data,
+        plan.use.map((i) => shards[i]!),
+        plan.missingData.map((i) => shards[i]!),
+        len,
+      );
+    }
+    if (opts?.dataOnly !== true && plan.parity !== undefined) {
+      const k = this.dataShards;
+      this.#core.mul(
+        plan.parity,
+        shards.slice(0, k),
+        plan.missingParity.map((i) => shards[i]!),
+        len,
+      );
+    }
+  }
+
+  /** What to compute for one erasure pattern, cached (LRU) by the pattern. */
+  #plan(key: string, present: boolean[]): Plan {
+    const hit = this.#plans.get(key);
+    if (hit !== undefined) {
+      this.#plans.delete(key);
+      this.#plans.set(key, hit);
+      return hit;
+    }
     const k = this.dataShards;
     const valid: number[] = [];
     const missingData: number[] = [];
     const missingParity: number[] = [];
     present.forEach((p, i) => {
-      if (typeof p !== "boolean") throw new TypeError(`present[${i}] is not a boolean`);
       if (p) valid.push(i);
       else if (i < k) missingData.push(i);
       else missingParity.push(i);
     });
+    let plan: Plan;
     if (valid.length < k) {
-      throw new RangeError(`Too few shards to reconstruct: ${valid.length} present, need ${k}`);
-    }
-    if (missingData.length > 0) {
+      plan = { present: valid.length, missingData, missingParity };
+    } else {
       // As klauspost: read the first k present shards; rows of the inverse of their sub-matrix
-      // give the missing data shards.
+      // give the missing data shards. Missing parity is re-encoded from the (now whole) data.
       const use = valid.slice(0, k);
-      const c = this.#decodeCoding(use, missingData);
-      this.#core.mul(c, use.map((i) => shards[i]!), missingData.map((i) => shards[i]!), len);
+      plan = { present: valid.length, use, missingData, missingParity };
+      if (missingData.length > 0) {
+        const inverse = matInvert(selectRows(this.#matrix, use));
+        plan.data = coding(selectRows(inverse, missingData));
+      }
+      if (missingParity.length > 0) plan.parity = coding(selectRows(this.#matrix, missingParity));
     }
-    if (opts?.dataOnly !== true && missingParity.length > 0) {
-      const c = this.#parityCoding(missingParity);
-      this.#core.mul(c, shards.slice(0, k), missingParity.map((i) => shards[i]!), len);
+    if (this.#plans.size >= RS_DECODE_CACHE_ENTRIES_MAX) {
+      const oldest = this.#plans.keys().next().value;
+      if (oldest !== undefined) this.#plans.delete(oldest);
     }
-  }
-
-  /** The coding that computes the `missing` data shards from the shards `use`, cached (LRU). */
-  #decodeCoding(use: number[], missing: number[]): Coding {
-    return this.#cached(`${use.join(",")}>${missing.join(",")}`, () => {
-      const inverse = matInvert(selectRows(this.#matrix, use));
-      return coding(selectRows(inverse, missing));
-    });
-  }
-
-  /** The coding that recomputes the given parity shards from the data shards, cached (LRU). */
-  #parityCoding(missing: number[]): Coding {
-    return this.#cached(`p>${missing.join(",")}`, () => coding(selectRows(this.#matrix, missing)));
-  }
-
-  #cached(key: string, make: () => Coding): Coding {
-    const hit = this.#decode.get(key);
-    if (hit !== undefined) {
-      this.#decode.delete(key);
-      this.#decode.set(key, hit);
-      return hit;
-    }
-    const c = make();
-    if (this.#decode.size >= RS_DECODE_CACHE_ENTRIES_MAX) {
-      const oldest = this.#decode.keys().next().value;
-      if (oldest !== undefined) this.#decode.delete(oldest);
-    }
-    this.#decode.set(key, c);
-    return c;
+    this.#plans.set(key, plan);
+    return plan;
   }
 
   allocShards(shardBytes: number): ShardSet {
