@@ -6,7 +6,8 @@ import { childText, parseXml, readBoundedText } from "../xml.ts";
 /**
  * CreateBucket. The optional body names a LocationConstraint, which must be this server's region
  * (us-east-1 may also be named explicitly, as MinIO accepts). Creating a bucket that exists is
- * BucketAlreadyOwnedByYou: there is one owner.
+ * BucketAlreadyOwnedByYou: there is one owner. Unlike AWS: us-east-1 answers 200 there for legacy
+ * reasons; Shale answers 409 in every region, as MinIO (tests/e2e_hostile_test.ts).
  */
 export async function createBucket(ctx: RequestContext): Promise<Response> {
   const text = await readBoundedText(ctx.body().stream);
