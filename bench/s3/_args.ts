@@ -20,6 +20,8 @@ export interface BenchArgs {
   noContext: boolean;
   /** Run MinIO in the Shale column too: ratios should sit near 1.0 (checks the harness). */
   minioVsMinio: boolean;
+  /** Run Shale with `deno run --cpu-prof`. */
+  cpuProf: boolean;
   help: boolean;
 }
 
@@ -38,6 +40,7 @@ interleaved rounds and prints a TSV of medians with Shale/MinIO ratios.
   --duration SECONDS     measured seconds per warp run (default 30, or 4 with --quick)
   --keep                 keep drive folders and server logs in bench/.cache/run
   --no-context           skip the iperf3 loopback and disk write measurements
+  --cpu-prof             run Shale with deno --cpu-prof; profiles land in bench/.cache/profiles
   --minio-vs-minio       a second MinIO fills the shale column (ratios near 1.0 check the harness)
   --help
 `;
@@ -53,6 +56,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     keep: false,
     noContext: false,
     minioVsMinio: false,
+    cpuProf: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -95,6 +99,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--minio-vs-minio":
         args.minioVsMinio = true;
+        break;
+      case "--cpu-prof":
+        args.cpuProf = true;
         break;
       case "--help":
       case "-h":

@@ -53,7 +53,7 @@ const MiB = 1024 * 1024;
 function metricsFor(result: WorkloadResult): Metric[] {
   const oks = [...result.runs.shale, ...result.runs.minio].filter((r): r is Ok => r.ok);
   const metrics: Metric[] = [];
-  if (oks.some((r) => r.mibPerSec > 0)) {
+  if (result.workload.movesData) {
     metrics.push({
       name: "MiB/s",
       higherIsBetter: true,

@@ -7,6 +7,7 @@ const getWorkload: Workload = {
   command: "get",
   size: "1MiB",
   concurrency: 8,
+  movesData: true,
   args: [],
   quickArgs: [],
 };

@@ -25,6 +25,8 @@ export interface ServerSpec {
   minioBinary: string;
   /** Repository root: Shale runs from here with the permissions of `deno task shale`. */
   repoRoot: string;
+  /** When set, Shale runs with `--cpu-prof` and writes its profile here on exit. */
+  cpuProfDir?: string;
 }
 
 export class RunningServer {
@@ -163,7 +165,19 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   } else {
     const [deno, ...rest] = await shaleCommand(spec.repoRoot);
     cmd = deno ?? Deno.execPath();
-    args = [...rest, "server", ...drives, "--address", address];
+    // `deno run --cpu-prof ...`: V8 writes the profile when the process exits.
+    const prof = spec.cpuProfDir === undefined
+      ? []
+      : ["--cpu-prof", `--cpu-prof-dir=${spec.cpuProfDir}`];
+    args = [
+      ...rest.slice(0, 1),
+      ...prof,
+      ...rest.slice(1),
+      "server",
+      ...drives,
+      "--address",
+      address,
+    ];
     env = {
       SHALE_ROOT_USER: ROOT_USER,
       SHALE_ROOT_PASSWORD: ROOT_PASSWORD,

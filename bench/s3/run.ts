@@ -33,6 +33,8 @@ const WARP_OVERHEAD_MS_QUICK = 5 * 60_000;
 
 /** `--minio-vs-minio`: MinIO fills the Shale column too (A/A check of the harness). */
 let minioTwice = false;
+/** `--cpu-prof`: Shale writes a V8 CPU profile to bench/.cache/profiles when stopped. */
+let cpuProf = false;
 
 const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const cacheDir = `${repoRoot}/bench/.cache`;
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
     return 0;
   }
   minioTwice = args.minioVsMinio;
+  cpuProf = args.cpuProf;
   const workloads = selectWorkloads(args.workloads);
   const duration = args.durationSeconds ??
     (args.quick ? DURATION_SECONDS_QUICK : DURATION_SECONDS_FULL);
@@ -76,13 +79,17 @@ async function main(): Promise<number> {
   }
   await Deno.mkdir(runDir, { recursive: true });
 
+  const longer = args.quick && args.durationSeconds === undefined
+    ? workloads.filter((w) => w.quickSeconds !== undefined)
+      .map((w) => `, ${w.name} ${w.size} ${w.quickSeconds} s`).join("")
+    : "";
   out(
     `# shale vs minio, warp ${WARP_VERSION}, minio ${MINIO_VERSION}, ${new Date().toISOString()}`,
   );
   out(
     `# ${navigator.hardwareConcurrency} CPUs shared by warp and the server; 127.0.0.1; ` +
       `${DRIVE_COUNT} drive folders on one file system, ${STORAGE_CLASS}; ` +
-      `${args.rounds} interleaved rounds of ${duration} s; cells are medians over rounds`,
+      `${args.rounds} interleaved rounds of ${duration} s${longer}; cells are medians over rounds`,
   );
   out(`# ratio > 1 means Shale did better (Shale/MinIO for rates, MinIO/Shale for ms and RSS)`);
   out(
@@ -121,7 +128,9 @@ async function main(): Promise<number> {
             warp: tools.warp,
             minio: tools.minio,
             quick: args.quick,
-            duration,
+            duration: args.quick && args.durationSeconds === undefined
+              ? Math.max(duration, w.quickSeconds ?? 0)
+              : duration,
           });
           result.runs[slot.name].push(outcome);
           log(`${w.name} ${w.size} round ${round + 1} ${slot.name}: ${describe(outcome)}`);
@@ -147,6 +156,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await stopAll();
+    if (cpuProf) log(`CPU profiles (open in Chrome DevTools) in ${cacheDir}/profiles`);
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
     if (!args.keep) {
@@ -205,6 +215,7 @@ async function ensureUp(slot: ServerSlot, minioBinary: string): Promise<void> {
       dir: `${runDir}/${slot.name}`,
       minioBinary,
       repoRoot,
+      ...(cpuProf ? { cpuProfDir: `${cacheDir}/profiles` } : {}),
     });
     if (previous !== undefined) slot.server.restarts = previous.restarts + 1;
     slot.down = undefined;
