@@ -8,8 +8,8 @@ import {
   canonicalQuery,
   canonicalUri,
   type QueryParam,
-  sha256Hex,
 } from "./_crypto.ts";
+import { createHash } from "node:crypto";
 
 export interface CanonicalParts {
   method: string;
@@ -46,6 +46,12 @@ export function canonicalRequest(p: CanonicalParts): string {
   ].join("\n");
 }
 
+/**
+ * The canonical request is hashed as bytes, one per character: header values arrive as byte
+ * strings (a UTF-8 "é" is the two characters "Ã©"), so this reproduces the bytes the client
+ * hashed; everything else in it is ASCII.
+ */
 export function stringToSign(amzDate: string, scope: string, canonical: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+  const hash = createHash("sha256").update(canonical, "latin1").digest("hex");
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${hash}`;
 }

@@ -256,3 +256,27 @@ Deno.test("verifies the SDK signer's session-token requests and refuses a swappe
   assert.equal(result.kind, "signed");
   await assert.rejects(authenticateRequest(req, options("token-456")), { code: "InvalidTokenId" });
 });
+
+Deno.test("verifies UTF-8 header values as the bytes the client signed", async () => {
+  const value = "caf\u00e9 \u20ac \u{1f600}";
+  const signed = await sdkSigner().sign({
+    method: "PUT",
+    protocol: "http:",
+    hostname: "s3.local",
+    path: "/bucket/key",
+    query: {},
+    headers: {
+      host: "s3.local",
+      "x-amz-meta-note": value,
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    },
+  }, { signingDate: NOW });
+  // What Deno's server hands over: the UTF-8 bytes as a byte string, one character per byte.
+  const wire = String.fromCharCode(...new TextEncoder().encode(value));
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(signed.headers as Record<string, string>)) {
+    headers.set(k, k === "x-amz-meta-note" ? wire : v);
+  }
+  const req: SignableRequest = { method: "PUT", rawPath: "/bucket/key", rawQuery: "", headers };
+  assert.equal((await authenticateRequest(req, options())).kind, "signed");
+});
