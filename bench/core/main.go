@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -37,6 +38,7 @@ var (
 	mFlag = flag.Int("m", -1, "only this many parity shards")
 	block = flag.Int("block", 0, "only this block size in bytes")
 	clock = flag.String("clock", "cpu", "cpu: rate over process CPU time (robust to other load); wall")
+	serve = flag.Bool("serve", false, "read cases from stdin, one timed run per line (see serveCases)")
 )
 
 // now returns the clock -clock names, in seconds.
@@ -54,6 +56,106 @@ func now() float64 {
 func want(o string, k, m, b int) bool {
 	return (*op == "" || *op == o) && (*kFlag == 0 || *kFlag == k) && (*mFlag < 0 || *mFlag == m) &&
 		(*block == 0 || *block == b)
+}
+
+// oneRun runs fn for at least -ms and returns GB/s over -clock.
+func oneRun(bytes int, fn func()) float64 {
+	n := 0
+	wall := time.Now()
+	start := now()
+	for {
+		fn()
+		n++
+		if time.Since(wall) >= time.Duration(*runMs)*time.Millisecond {
+			break
+		}
+	}
+	return float64(bytes) * float64(n) / (now() - start) / 1e9
+}
+
+// serveCases reads lines "op k m block native" (op: encode, reconstruct, hh-oneshot, hh-stream;
+// native: fastest or avx2) and answers each with the GB/s of one timed run, so that the caller
+// can interleave these runs with its own and both see the same machine load.
+func serveCases() {
+	type prepared struct {
+		bytes int
+		fn    func()
+	}
+	cases := map[string]prepared{}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		line := in.Text()
+		var o, nv string
+		var k, m, b int
+		if _, err := fmt.Sscan(line, &o, &k, &m, &b, &nv); err != nil {
+			fmt.Println("error", err)
+			continue
+		}
+		c, ok := cases[line]
+		if !ok {
+			c = prepared{b, prepare(o, k, m, b, nv)}
+			for i := 0; i < 3; i++ {
+				c.fn()
+			}
+			cases[line] = c
+		}
+		fmt.Println(oneRun(c.bytes, c.fn))
+	}
+}
+
+func options(native string) []reedsolomon.Option {
+	if native == "avx2" {
+		return []reedsolomon.Option{reedsolomon.WithMaxGoroutines(1), reedsolomon.WithAVX512(false),
+			reedsolomon.WithGFNI(false), reedsolomon.WithAVX2(true)}
+	}
+	return []reedsolomon.Option{reedsolomon.WithMaxGoroutines(1)}
+}
+
+func prepare(o string, k, m, b int, native string) func() {
+	switch o {
+	case "encode", "reconstruct":
+		shards := randomShards(k, m, b)
+		enc, err := reedsolomon.New(k, m, options(native)...)
+		if err != nil {
+			panic(err)
+		}
+		if err := enc.Encode(shards); err != nil {
+			panic(err)
+		}
+		if o == "encode" {
+			return func() {
+				if err := enc.Encode(shards); err != nil {
+					panic(err)
+				}
+			}
+		}
+		return func() {
+			shards[0] = shards[0][:0]
+			shards[1] = shards[1][:0]
+			if err := enc.ReconstructData(shards); err != nil {
+				panic(err)
+			}
+		}
+	case "hh-oneshot", "hh-stream":
+		key := make([]byte, 32)
+		data := make([]byte, b)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		var sink [32]byte
+		if o == "hh-oneshot" {
+			return func() { sink = highwayhash.Sum(data, key); _ = sink }
+		}
+		return func() {
+			h, _ := highwayhash.New(key)
+			for off := 0; off < len(data); off += 64 << 10 {
+				h.Write(data[off:min(len(data), off+64<<10)])
+			}
+			copy(sink[:], h.Sum(nil))
+		}
+	}
+	panic("unknown op " + o)
 }
 
 // measure runs fn repeatedly for at least -ms per run and returns the median GB/s over -runs.
@@ -102,6 +204,10 @@ func randomShards(k, m, block int) [][]byte {
 func main() {
 	flag.Parse()
 	runtime.GOMAXPROCS(1)
+	if *serve {
+		serveCases()
+		return
+	}
 	fmt.Fprintf(os.Stderr, "cpu: %s avx2=%v avx512=%v gfni=%v\n", cpuid.CPU.BrandName,
 		cpuid.CPU.Supports(cpuid.AVX2), cpuid.CPU.Supports(cpuid.AVX512F), cpuid.CPU.Supports(cpuid.GFNI))
 	natives := []struct {

@@ -2,10 +2,11 @@
  * `deno task bench:core`: Shale's WebAssembly core against klauspost/reedsolomon and
  * minio/highwayhash on this machine, in the same run. Builds the Go program beside this file into
  * bench/.cache/ (Go modules come from the module proxy on the first build), then for every case
- * runs the Go side and the WASM side back to back, single-threaded, random data, the median of
+ * runs the Go side and the WASM side run by run, single-threaded, random data, the median of
  * RUNS runs each. Rates are bytes per second of process CPU time (set SHALE_BENCH_CLOCK=wall for
  * wall time): the machine is shared, and CPU time does not count the time another process held
- * the core. Prints the TSV `op config block shale_GBps native_GBps ratio`; Reed-Solomon rows
+ * the core. The Go program runs in -serve mode and its runs alternate with the WASM runs, so both
+ * sides see the same load. Prints the TSV `op config block shale_GBps native_GBps ratio`; Reed-Solomon rows
  * appear twice, against klauspost's AVX2 path ("vs avx2") and its fastest default ("vs fastest").
  *
  * Flags: --runs N (default 5), --ms N (minimum ms per run, default 200), --variant NAME.
@@ -31,14 +32,6 @@ const here = new URL("./", import.meta.url).pathname;
 const cacheDir = new URL("../.cache/", import.meta.url).pathname;
 const bin = `${cacheDir}core_bench`;
 
-interface NativeResult {
-  op: string;
-  config: string;
-  block: number;
-  native: string;
-  GBps: number;
-}
-
 async function buildGo(): Promise<boolean> {
   await Deno.mkdir(cacheDir, { recursive: true });
   try {
@@ -54,16 +47,54 @@ async function buildGo(): Promise<boolean> {
   }
 }
 
-async function runGo(args: string[]): Promise<NativeResult[]> {
-  const out = await new Deno.Command(bin, {
-    args: ["-runs", String(RUNS), "-ms", String(RUN_MS), "-clock", CLOCK, ...args],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  if (!out.success) throw new Error(`core_bench failed with ${args.join(" ")}`);
-  return new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => l !== "").map((l) =>
-    JSON.parse(l) as NativeResult
-  );
+/** The Go program in -serve mode: one timed run per request line, answered with GB/s. */
+class Native {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
+
+  constructor() {
+    this.#child = new Deno.Command(bin, {
+      args: ["-serve", "-ms", String(RUN_MS), "-clock", CLOCK],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new TextLineStream(),
+    )[Symbol.asyncIterator]();
+  }
+
+  async run(op: string, k: number, m: number, block: number, native: string): Promise<number> {
+    await this.#writer.write(new TextEncoder().encode(`${op} ${k} ${m} ${block} ${native}\n`));
+    const r = await this.#lines.next();
+    const v = Number(r.value);
+    if (r.done === true || !Number.isFinite(v)) throw new Error(`core_bench answered ${r.value}`);
+    return v;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#child.status;
+  }
+}
+
+/** Splits a byte stream of text into lines. */
+class TextLineStream extends TransformStream<string, string> {
+  constructor() {
+    let rest = "";
+    super({
+      transform(chunk, controller) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop() ?? "";
+        for (const p of parts) controller.enqueue(p);
+      },
+      flush(controller) {
+        if (rest !== "") controller.enqueue(rest);
+      },
+    });
+  }
 }
 
 function clockSeconds(): number {
@@ -72,22 +103,48 @@ function clockSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Median over RUNS runs of bytes per second, each run at least RUN_MS of wall time. */
-function measure(bytes: number, fn: () => void): number {
+/** One run of fn for at least RUN_MS of wall time: bytes per second of CLOCK, in GB/s. */
+function oneRun(bytes: number, fn: () => void): number {
+  let n = 0;
+  const wall = performance.now();
+  const start = clockSeconds();
+  do {
+    fn();
+    n++;
+  } while (performance.now() - wall < RUN_MS);
+  return (bytes * n) / (clockSeconds() - start) / 1e9;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/**
+ * RUNS runs of the WASM case interleaved with RUNS runs of each native path, so both sides see
+ * the same load; returns the medians.
+ */
+async function compare(
+  bytes: number,
+  fn: () => void,
+  native: { op: string; k: number; m: number; paths: string[] } | undefined,
+): Promise<{ shale: number; native: Map<string, number> }> {
   for (let i = 0; i < 20; i++) fn(); // let V8 tier the kernels up to TurboFan
-  const rates: number[] = [];
+  const shale: number[] = [];
+  const nat = new Map<string, number[]>();
   for (let r = 0; r < RUNS; r++) {
-    let n = 0;
-    const wall = performance.now();
-    const start = clockSeconds();
-    do {
-      fn();
-      n++;
-    } while (performance.now() - wall < RUN_MS);
-    rates.push((bytes * n) / (clockSeconds() - start) / 1e9);
+    if (native !== undefined && goNative !== undefined) {
+      for (const p of native.paths) {
+        const v = await goNative.run(native.op, native.k, native.m, bytes, p);
+        nat.set(p, [...(nat.get(p) ?? []), v]);
+      }
+    }
+    shale.push(oneRun(bytes, fn));
   }
-  rates.sort((a, b) => a - b);
-  return rates[rates.length >> 1]!;
+  return {
+    shale: median(shale),
+    native: new Map([...nat].map(([p, v]) => [p, median(v)])),
+  };
 }
 
 function fillRandom(u: Uint8Array): void {
@@ -116,6 +173,7 @@ function row(op: string, config: string, block: number, shale: number, native?: 
 
 const haveGo = await buildGo();
 if (!haveGo) console.error("bench:core: Go build failed or Go is missing; native columns are n/a");
+const goNative = haveGo ? new Native() : undefined;
 console.error(`bench:core: WebAssembly variant ${core.variant}, clock ${CLOCK}, ${RUNS} runs`);
 
 const BLOCKS = [1 << 20, 10 << 20];
@@ -126,54 +184,34 @@ for (const op of ["encode", "reconstruct"] as const) {
   ]];
   for (const [k, m] of geoms) {
     for (const block of BLOCKS) {
-      const native = haveGo
-        ? await runGo(["-op", op, "-k", String(k), "-m", String(m), "-block", String(block)])
-        : [];
       const rs = core.createReedSolomon(k, m);
       const set = rs.allocShards(rs.shardSize(block));
       const shards = set.shards;
       for (let i = 0; i < k; i++) fillRandom(shards[i]!);
       rs.encode(shards);
-      let shale: number;
-      if (op === "encode") {
-        shale = measure(block, () => rs.encode(shards));
-      } else {
-        const present = shards.map((_, i) => i >= 2);
-        shale = measure(block, () => rs.reconstruct(shards, present, { dataOnly: true }));
-      }
+      const present = shards.map((_, i) => i >= 2);
+      const fn = op === "encode"
+        ? () => rs.encode(shards)
+        : () => rs.reconstruct(shards, present, { dataOnly: true });
+      const res = await compare(block, fn, { op, k, m, paths: ["avx2", "fastest"] });
       set.release();
       const label = op === "encode" ? `${k}+${m}` : `${k}+${m} -2 data`;
       for (const path of ["avx2", "fastest"]) {
-        row(op, `${label} vs ${path}`, block, shale, native.find((n) => n.native === path)?.GBps);
+        row(op, `${label} vs ${path}`, block, res.shale, res.native.get(path));
       }
     }
   }
 }
 
 {
-  const native = haveGo ? await runGo(["-op", "highwayhash256"]) : [];
   const key = new Uint8Array(32);
   const block = 1 << 20;
   const set = core.createReedSolomon(1, 0).allocShards(block);
   const inWasm = set.shards[0]!;
   fillRandom(inWasm);
   const inJs = inWasm.slice();
-  const oneShot = native.find((n) => n.config === "one-shot")?.GBps;
-  const streamed = native.find((n) => n.config === "stream 64KiB")?.GBps;
-  row(
-    "highwayhash256",
-    "one-shot, data in WASM memory",
-    block,
-    measure(block, () => core.highwayHash256(key, inWasm)),
-    oneShot,
-  );
-  row(
-    "highwayhash256",
-    "one-shot, data in a JS buffer",
-    block,
-    measure(block, () => core.highwayHash256(key, inJs)),
-    oneShot,
-  );
+  const oneShot = { op: "hh-oneshot", k: 0, m: 0, paths: ["fastest"] };
+  const streamed = { op: "hh-stream", k: 0, m: 0, paths: ["fastest"] };
   const stream = (data: Uint8Array) => () => {
     const h = core.newHighwayHash(key, 256);
     for (let off = 0; off < data.length; off += 64 << 10) {
@@ -181,22 +219,19 @@ for (const op of ["encode", "reconstruct"] as const) {
     }
     h.digest();
   };
-  row(
-    "highwayhash256",
-    "stream 64KiB, data in WASM memory",
-    block,
-    measure(block, stream(inWasm)),
-    streamed,
-  );
-  row(
-    "highwayhash256",
-    "stream 64KiB, data in a JS buffer",
-    block,
-    measure(block, stream(inJs)),
-    streamed,
-  );
+  const cases: Array<[string, () => void, typeof oneShot]> = [
+    ["one-shot, data in WASM memory", () => core.highwayHash256(key, inWasm), oneShot],
+    ["one-shot, data in a JS buffer", () => core.highwayHash256(key, inJs), oneShot],
+    ["stream 64KiB, data in WASM memory", stream(inWasm), streamed],
+    ["stream 64KiB, data in a JS buffer", stream(inJs), streamed],
+  ];
+  for (const [config, fn, native] of cases) {
+    const res = await compare(block, fn, native);
+    row("highwayhash256", config, block, res.shale, res.native.get("fastest"));
+  }
   set.release();
 }
+await goNative?.close();
 
 console.log(["op", "config", "block", "shale_GBps", "native_GBps", "ratio"].join("\t"));
 for (const r of rows) console.log(r.join("\t"));
