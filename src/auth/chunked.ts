@@ -28,7 +28,7 @@ import {
   CHUNK_TRAILER_BYTES_MAX,
   CHUNK_TRAILER_LINES_MAX,
 } from "../config/limits.ts";
-import { constantTimeEqual, EMPTY_SHA256, sha256Hex } from "./_crypto.ts";
+import { constantTimeEqual, EMPTY_SHA256 } from "./_crypto.ts";
 import { type ChunkSigningContext, SigV4Error } from "./types.ts";
 
 export interface DecodeAwsChunkedOptions {
@@ -288,9 +288,10 @@ export class AwsChunkedDecoder {
       }
       const ctx = this.opts.signing;
       const block = this.#trailerLines.map(([n, v]) => `${n}:${v}\n`).join("");
+      // The lines were read as byte strings: hash them as the bytes they came as.
+      const blockHash = createHash("sha256").update(block, "latin1").digest("hex");
       const expected = createHmac("sha256", ctx.signingKey).update(
-        `AWS4-HMAC-SHA256-TRAILER\n${ctx.amzDate}\n${ctx.scope}\n${this.#previous}\n` +
-          sha256Hex(block),
+        `AWS4-HMAC-SHA256-TRAILER\n${ctx.amzDate}\n${ctx.scope}\n${this.#previous}\n${blockHash}`,
       ).digest("hex");
       if (!constantTimeEqual(expected, value.toLowerCase())) throw mismatch("trailer");
       this.#trailerSigned = true;
