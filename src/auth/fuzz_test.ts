@@ -1,5 +1,6 @@
 /**
- * Seeded fuzzing of the SigV4 header parser and the aws-chunked decoder: random mutations of valid
+ * Seeded fuzzing of the SigV4 header parser, the aws-chunked decoder and the POST form reader:
+ * random mutations of valid
  * inputs must end in success or a SigV4Error, never another exception, a hang, or a clean close
  * of a signed body whose bytes changed. Replay a run with SHALE_FUZZ_SEED=<seed>; SHALE_FUZZ_MS
  * sets the time spent on each target (default 2000).
@@ -7,6 +8,7 @@
 import assert from "node:assert/strict";
 import { authenticateRequest } from "./sigv4.ts";
 import { decodeAwsChunked, type DecodeAwsChunkedOptions } from "./chunked.ts";
+import { parseMultipartForm } from "./multipart.ts";
 import { type AuthOptions, type SignableRequest, SigV4Error } from "./types.ts";
 import { encodeAwsChunkedForTest, presignRequestForTest, signRequestForTest } from "./testing.ts";
 import {
@@ -325,4 +327,46 @@ Deno.test("fuzzed aws-chunked bodies end in success or SigV4Error, never hang", 
   );
   assert.ok(runs > 100);
   assert.ok(growth < 64 * 1024 * 1024, `heap grew by ${growth} bytes`);
+});
+
+Deno.test("fuzzed POST forms end in success or SigV4Error, never hang", async () => {
+  const { next: r, seed } = rng("multipart fuzz");
+  const boundary = "----ShaleFuzzBoundary7MA4YWxkTrZu0gW";
+  const fileData = new Uint8Array(3000).map((_, i) => (i * 13) & 0xff);
+  const form = concat([
+    enc.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nuser/\${filename}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="policy"\r\n\r\neyJ9\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n` +
+        `Content-Type: application/octet-stream\r\n\r\n`,
+    ),
+    fileData,
+    enc.encode(`\r\n--${boundary}--\r\n`),
+  ]);
+  const deadline = Date.now() + BUDGET_MS;
+  let runs = 0;
+  let accepted = 0;
+  while (Date.now() < deadline) {
+    const body = mutateBytes(form, r);
+    try {
+      await withTimeout(
+        (async () => {
+          const parsed = await parseMultipartForm(piecesOf(body, r), boundary, {
+            fieldsBytesMax: 4096,
+          });
+          let n = 0;
+          for await (const p of parsed.file.stream) n += p.length;
+          assert.ok(n <= body.length);
+          accepted++;
+        })(),
+        5000,
+        `seed ${seed} run ${runs}`,
+      );
+    } catch (e) {
+      if (!(e instanceof SigV4Error)) throw new Error(`seed ${seed} run ${runs}: ${e}`);
+    }
+    runs++;
+  }
+  console.log(`multipart fuzz: ${runs} runs, ${accepted} accepted`);
+  assert.ok(runs > 100);
 });
