@@ -56,6 +56,11 @@ export const CHUNK_TRAILER_BYTES_MAX = 16 * KiB;
 export const CHUNK_SIZE_BYTES_MAX = 16 * MiB;
 /** aws-chunked: the trailer section holds at most this many header lines (AWS sends one checksum). */
 export const CHUNK_TRAILER_LINES_MAX = 16;
+/**
+ * SigV4 signing keys kept (one per secret, day and region; four HMACs saved per request). AWS and
+ * MinIO have no such limit; this bounds our cache.
+ */
+export const SIGNING_KEY_CACHE_ENTRIES_MAX = 1024;
 /** POST policy form uploads: the non-file fields together are at most this long. */
 export const POST_FORM_FIELDS_BYTES_MAX = 64 * KiB;
 
