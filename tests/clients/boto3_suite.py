@@ -1,0 +1,231 @@
+"""boto3 against a running Shale server (run by tests/e2e_clients_boto3_test.ts).
+
+Environment: SHALE_ENDPOINT, SHALE_ACCESS_KEY, SHALE_SECRET_KEY, SHALE_REGION, SHALE_WORKDIR (an
+empty temp folder this script may fill), SHALE_BUCKET. Prints one JSON object on the last line of
+stdout: {"ok": true, "checks": [...]} or {"ok": false, "failed": "<check>", "error": "..."} and
+exits 0 only when every check passed.
+"""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import random
+import sys
+import traceback
+import urllib.request
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+KIB = 1024
+MIB = 1024 * KIB
+SIZES = [0, 1, 128 * KIB - 1, 128 * KIB, MIB + 1, 5 * MIB]
+LISTED_KEY_COUNT = 2500
+PART_SIZE = 5 * MIB  # S3's minimum part size, so small files really are multipart
+
+ENDPOINT = os.environ["SHALE_ENDPOINT"]
+WORKDIR = os.environ["SHALE_WORKDIR"]
+BUCKET = os.environ["SHALE_BUCKET"]
+
+checks = []
+
+
+def check(name):
+    def wrap(fn):
+        def run():
+            try:
+                fn()
+            except Exception as e:  # report the first failure as JSON and stop
+                print(traceback.format_exc(), file=sys.stderr)
+                print(json.dumps({"ok": False, "failed": name, "checks": checks,
+                                  "error": f"{type(e).__name__}: {e}"}))
+                sys.exit(1)
+            checks.append(name)
+        return run
+    return wrap
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def data_of(size, seed):
+    return random.Random(seed).randbytes(size)
+
+
+s3 = boto3.client(
+    "s3",
+    endpoint_url=ENDPOINT,
+    region_name=os.environ["SHALE_REGION"],
+    aws_access_key_id=os.environ["SHALE_ACCESS_KEY"],
+    aws_secret_access_key=os.environ["SHALE_SECRET_KEY"],
+    config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                  max_pool_connections=16, retries={"max_attempts": 2}),
+)
+
+
+@check("creates the bucket")
+def create_bucket():
+    s3.create_bucket(Bucket=BUCKET)
+    s3.head_bucket(Bucket=BUCKET)
+
+
+@check("upload_file and download_file round-trip every size byte-exact")
+def sizes_round_trip():
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
+    for size in SIZES:
+        data = data_of(size, size + 11)
+        src = os.path.join(WORKDIR, f"up-{size}")
+        dst = os.path.join(WORKDIR, f"down-{size}")
+        with open(src, "wb") as f:
+            f.write(data)
+        key = f"sizes/{size}"
+        s3.upload_file(src, BUCKET, key, Config=config)
+        s3.download_file(BUCKET, key, dst, Config=config)
+        with open(dst, "rb") as f:
+            got = f.read()
+        expect(got == data, f"download of {size} bytes differs (got {len(got)} bytes)")
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        expect(head["ContentLength"] == size, f"head of {size}: {head['ContentLength']}")
+        if size >= PART_SIZE:
+            expect(head["ETag"].endswith('-1"'), f"{size} bytes not multipart: {head['ETag']}")
+        else:
+            expect(head["ETag"] == f'"{hashlib.md5(data).hexdigest()}"',
+                   f"ETag of {size} bytes: {head['ETag']}")
+
+
+@check("upload_file sends a 3-part multipart upload with the multipart ETag")
+def multipart_upload():
+    size = 2 * PART_SIZE + 12345
+    data = data_of(size, 3)
+    src = os.path.join(WORKDIR, "multi")
+    dst = os.path.join(WORKDIR, "multi-down")
+    with open(src, "wb") as f:
+        f.write(data)
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
+                            max_concurrency=3)
+    s3.upload_file(src, BUCKET, "multi/object", Config=config,
+                   ExtraArgs={"Metadata": {"origin": "boto3"}, "ContentType": "application/x-test"})
+    parts = [data[i:i + PART_SIZE] for i in range(0, size, PART_SIZE)]
+    digest = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    head = s3.head_object(Bucket=BUCKET, Key="multi/object")
+    expect(head["ETag"] == f'"{digest}-3"', f"multipart ETag {head['ETag']} != {digest}-3")
+    expect(head["ContentLength"] == size, f"ContentLength {head['ContentLength']}")
+    expect(head["Metadata"] == {"origin": "boto3"}, f"Metadata {head['Metadata']}")
+    expect(head["ContentType"] == "application/x-test", f"ContentType {head['ContentType']}")
+    # A ranged, multi-threaded download across part boundaries.
+    s3.download_file(BUCKET, "multi/object", dst,
+                     Config=TransferConfig(multipart_threshold=MIB, multipart_chunksize=MIB,
+                                           max_concurrency=4))
+    with open(dst, "rb") as f:
+        expect(f.read() == data, "multipart download differs")
+
+
+def many_keys():
+    """2,500 keys: 2,000 in 20 folders of 100, and for every 20th of those five siblings whose
+    suffixes ("-", "/", "~", U+FF5E, U+1F600) sort differently as UTF-8 bytes than as UTF-16."""
+    base = [f"many/{i // 100:02d}/key-{i:05d}" for i in range(2000)]
+    variants = [f"{k}{s}" for k in base[::20] for s in ["-x", "/z", "~", "\uff5e", "\U0001f600"]]
+    keys = base + variants
+    assert len(keys) == LISTED_KEY_COUNT
+    return keys
+
+
+@check("a paginator lists 2,500 keys, each once and in order")
+def paginate():
+    keys = many_keys()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=k.encode()), keys))
+    seen = []
+    pages = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=BUCKET, Prefix="many/", PaginationConfig={"PageSize": 700}
+    ):
+        pages += 1
+        seen.extend(obj["Key"] for obj in page.get("Contents", []))
+    expect(pages == 4, f"expected 4 pages of at most 700, got {pages}")
+    expect(len(seen) == len(set(seen)), "a key came back twice")
+    expect(seen == sorted(keys, key=lambda k: k.encode()), f"listed {len(seen)} keys, not the {len(keys)} in order")
+    # Delimiter listing pages through the common prefixes too.
+    prefixes = []
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=BUCKET, Prefix="many/", Delimiter="/", PaginationConfig={"PageSize": 10}
+    ):
+        prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+    expect(prefixes == [f"many/{i:02d}/" for i in range(20)], f"prefixes {prefixes}")
+
+
+@check("presigned GET and PUT URLs work with plain urllib")
+def presigned():
+    body = data_of(MIB + 1, 5)
+    put_url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": BUCKET, "Key": "presigned/obj ü+=.bin"}, ExpiresIn=600)
+    req = urllib.request.Request(put_url, data=body, method="PUT")
+    with urllib.request.urlopen(req) as res:
+        expect(res.status == 200, f"presigned PUT status {res.status}")
+        expect(res.headers["ETag"] == f'"{hashlib.md5(body).hexdigest()}"',
+               f"presigned PUT ETag {res.headers['ETag']}")
+    get_url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "presigned/obj ü+=.bin"}, ExpiresIn=600)
+    with urllib.request.urlopen(get_url) as res:
+        expect(res.status == 200, f"presigned GET status {res.status}")
+        expect(res.read() == body, "presigned GET body differs")
+    # A URL signed for another key must not read this one.
+    bad = get_url.replace("obj%20%C3%BC", "obj%20%C3%BD")
+    try:
+        urllib.request.urlopen(bad)
+        raise AssertionError("a tampered presigned URL was accepted")
+    except urllib.error.HTTPError as e:
+        expect(e.code == 403, f"tampered presigned URL answered {e.code}")
+
+
+@check("head_object returns size, ETag, type and metadata")
+def head():
+    s3.put_object(Bucket=BUCKET, Key="head/obj", Body=b"hello boto3", ContentType="text/plain",
+                  Metadata={"color": "blue"})
+    h = s3.head_object(Bucket=BUCKET, Key="head/obj")
+    expect(h["ContentLength"] == 11, f"ContentLength {h['ContentLength']}")
+    expect(h["ETag"] == f'"{hashlib.md5(b"hello boto3").hexdigest()}"', f"ETag {h['ETag']}")
+    expect(h["ContentType"] == "text/plain", f"ContentType {h['ContentType']}")
+    expect(h["Metadata"] == {"color": "blue"}, f"Metadata {h['Metadata']}")
+    try:
+        s3.head_object(Bucket=BUCKET, Key="head/missing")
+        raise AssertionError("head of a missing key succeeded")
+    except s3.exceptions.ClientError as e:
+        expect(e.response["Error"]["Code"] == "404", f"missing key: {e.response['Error']}")
+
+
+@check("delete_objects removes 2,500 keys in batches and reports each")
+def delete_many():
+    keys = many_keys()
+    deleted = []
+    for i in range(0, len(keys), 1000):
+        batch = keys[i:i + 1000]
+        res = s3.delete_objects(Bucket=BUCKET,
+                                Delete={"Objects": [{"Key": k} for k in batch]})
+        expect(not res.get("Errors"), f"delete errors {res.get('Errors')}")
+        deleted.extend(d["Key"] for d in res.get("Deleted", []))
+    expect(sorted(deleted) == sorted(keys), f"{len(deleted)} deleted, expected {len(keys)}")
+    # Quiet mode answers nothing for successes.
+    res = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "head/obj"}], "Quiet": True})
+    expect(not res.get("Deleted") and not res.get("Errors"), f"quiet answer {res}")
+    left = s3.list_objects_v2(Bucket=BUCKET, Prefix="many/")
+    expect(left["KeyCount"] == 0, f"{left['KeyCount']} keys left after delete_objects")
+
+
+@check("empties and deletes the bucket")
+def cleanup():
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if objs:
+            s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objs, "Quiet": True})
+    s3.delete_bucket(Bucket=BUCKET)
+
+
+for step in [create_bucket, sizes_round_trip, multipart_upload, paginate, presigned, head,
+             delete_many, cleanup]:
+    step()
+print(json.dumps({"ok": True, "checks": checks}))
