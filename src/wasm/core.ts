@@ -264,6 +264,8 @@ class Core implements WasmCore {
   readonly #stagingPtr: number;
   readonly #scratchPtr: number;
   readonly #keyPtr: number;
+  /** Shard sets live at and above this offset; everything below belongs to the core. */
+  readonly #userStart: number;
   readonly #hhState: number;
   readonly #hhOut: number;
   /** The Coding whose coefficients and tables are in memory now (skip the copy when unchanged). */
@@ -285,6 +287,7 @@ class Core implements WasmCore {
     this.#stagingPtr = this.#heap.alloc(WASM_STAGING_BYTES);
     this.#scratchPtr = this.#heap.alloc(VERIFY_SCRATCH_BYTES);
     this.#keyPtr = this.#heap.alloc(HH_KEY_BYTES + 32);
+    this.#userStart = this.#keyPtr + HH_KEY_BYTES + 32;
     this.#hhState = this.#x.hh_state_ptr();
     this.#hhOut = this.#x.hh_out_ptr();
   }
@@ -324,11 +327,21 @@ class Core implements WasmCore {
     this.#loaded = c;
   }
 
-  /** Whether every view lives in this instance's memory (then kernels run on them in place). */
+  /**
+   * Whether every view lives in this instance's memory (then kernels run on them in place). A view
+   * of the memory below the shard heap (hand-made from a ShardSet view's `.buffer`) would let a
+   * call overwrite the core's own tables, so it is refused.
+   */
   #allInMemory(views: readonly Uint8Array[]): boolean {
     const b = this.#buf;
-    for (const v of views) if (v.buffer !== b) return false;
-    return true;
+    let all = true;
+    for (const v of views) {
+      if (v.buffer !== b) all = false;
+      else if (v.byteOffset < this.#userStart && v.length > 0) {
+        throw new TypeError("A shard view covers the WebAssembly core's reserved memory");
+      }
+    }
+    return all;
   }
 
   /**

@@ -334,6 +334,11 @@ Deno.test("misuse throws RangeError or TypeError and never writes wrong bytes", 
   assert.throws(() => new HighwayHash(new Uint8Array(32), 32 as 64), RangeError);
   assert.throws(() => highwayHash128("k" as unknown as Uint8Array, new Uint8Array(1)), TypeError);
   assert.throws(() => loadVariant("avx" as "scalar"), TypeError);
+  // Views hand-made over the core's own memory below the shard heap are refused.
+  const set = rs.allocShards(10);
+  const forged = set.shards.map((v, i) => new Uint8Array(v.buffer, 64 + i * 16, 10));
+  assert.throws(() => rs.encode(forged), TypeError);
+  set.release();
 });
 
 function encodeAndCheck(rs: ReedSolomon, views: Uint8Array[]): void {
