@@ -2,13 +2,19 @@
  * The WebAssembly core: Reed-Solomon (klauspost/reedsolomon-identical parity) and HighwayHash.
  * See README.md for the builds, the kernels and the memory rules.
  */
-import { bestCore, type HighwayHashState, loadVariant, type WasmCore } from "./core.ts";
+import {
+  bestCore,
+  type HighwayHashState,
+  loadVariant,
+  type ReedSolomon,
+  type WasmCore,
+} from "./core.ts";
 
 export type { ReedSolomon, ShardSet, WasmCore, WasmVariant } from "./core.ts";
 export { availableVariants, loadVariant } from "./core.ts";
 
 /** A Reed-Solomon coder with k data and m parity shards (k >= 1, m >= 0, k + m <= 256). */
-export function createReedSolomon(dataShards: number, parityShards: number) {
+export function createReedSolomon(dataShards: number, parityShards: number): ReedSolomon {
   return bestCore.createReedSolomon(dataShards, parityShards);
 }
 
