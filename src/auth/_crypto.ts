@@ -4,6 +4,7 @@
  * does one HMAC per 64 KiB.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { SIGNING_KEY_CACHE_ENTRIES_MAX } from "../config/limits.ts";
 
 export const ALGORITHM = "AWS4-HMAC-SHA256";
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -24,12 +25,26 @@ export function hmacHex(key: Uint8Array, data: string): string {
   return createHmac("sha256", key).update(data).digest("hex");
 }
 
-/** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
+const signingKeys = new Map<string, Uint8Array>();
+
+/**
+ * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+ * Cached per secret, day and region: the key changes once a day, and four HMACs are most of what
+ * verifying a request costs. The cache drops its oldest entry when full.
+ */
 export function deriveSigningKey(secret: string, date: string, region: string): Uint8Array {
+  const id = `${date}\u0000${region}\u0000${secret}`;
+  const cached = signingKeys.get(id);
+  if (cached !== undefined) return cached;
   const kDate = hmac("AWS4" + secret, date);
   const kRegion = hmac(kDate, region);
   const kService = hmac(kRegion, "s3");
-  return hmac(kService, "aws4_request");
+  const key = hmac(kService, "aws4_request");
+  if (signingKeys.size >= SIGNING_KEY_CACHE_ENTRIES_MAX) {
+    signingKeys.delete(signingKeys.keys().next().value!);
+  }
+  signingKeys.set(id, key);
+  return key;
 }
 
 const encoder = new TextEncoder();

@@ -1,8 +1,7 @@
 /**
  * Seeded fuzzing of the SigV4 header parser, the aws-chunked decoder and the POST form reader:
- * random mutations of valid
- * inputs must end in success or a SigV4Error, never another exception, a hang, or a clean close
- * of a signed body whose bytes changed. Replay a run with SHALE_FUZZ_SEED=<seed>; SHALE_FUZZ_MS
+ * random mutations of valid inputs must end in success or a SigV4Error, never another exception,
+ * a hang, or a clean close of a signed body whose bytes changed. Replay a run with SHALE_FUZZ_SEED=<seed>; SHALE_FUZZ_MS
  * sets the time spent on each target (default 2000).
  */
 import assert from "node:assert/strict";
