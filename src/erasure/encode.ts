@@ -26,11 +26,9 @@ export function coderFor(k: number, m: number): ReedSolomon {
 
 /** Encodes blocks into reusable frames; frames stay valid until the next call. */
 export class BlockEncoder {
-  readonly #frames: Uint8Array[];
+  #frames: Uint8Array[] = [];
   readonly #rs: ReedSolomon | undefined;
   constructor(readonly k: number, readonly m: number, readonly blockBytes: number) {
-    const shardMax = Math.ceil(blockBytes / k);
-    this.#frames = Array.from({ length: k + m }, () => new Uint8Array(HASH_BYTES + shardMax));
     this.#rs = m > 0 ? coderFor(k, m) : undefined;
   }
 
@@ -39,6 +37,10 @@ export class BlockEncoder {
     assert(block.length > 0 && block.length <= this.blockBytes, `Bad block size ${block.length}`);
     const { k, m } = this;
     const s = Math.ceil(block.length / k);
+    // Frames are sized by the first block (small objects stay small) and grown once if needed.
+    if ((this.#frames[0]?.length ?? 0) < HASH_BYTES + s) {
+      this.#frames = Array.from({ length: k + m }, () => new Uint8Array(HASH_BYTES + s));
+    }
     const shards = this.#frames.map((f) => f.subarray(HASH_BYTES, HASH_BYTES + s));
     for (let i = 0; i < k; i++) {
       const from = i * s;
@@ -69,6 +71,8 @@ export interface EncodeOptions {
   /** One sink per shard index (0-based); undefined for a drive that is already offline. */
   sinks: Array<ShardSink | undefined>;
   writeQuorum: number;
+  /** Expected body size when known (-1 otherwise): small bodies get small buffers. */
+  sizeHint?: number;
   /** Called once for a sink that failed (it receives nothing more). */
   onSinkFailed?: (shardIndex: number, error: unknown) => void;
 }
@@ -112,7 +116,8 @@ export async function encodeStream(
   };
 
   await writeAll(sinks.map(() => SHARD_HEADER));
-  const block = new Uint8Array(blockBytes);
+  const hint = opts.sizeHint ?? -1;
+  let block = new Uint8Array(hint >= 0 ? Math.max(1, Math.min(hint, blockBytes)) : blockBytes);
   let fill = 0;
   let size = 0;
   let pending: Promise<void> = Promise.resolve();
@@ -129,6 +134,11 @@ export async function encodeStream(
       let off = 0;
       size += chunk.length;
       while (off < chunk.length) {
+        if (fill === block.length && block.length < blockBytes) {
+          const grown = new Uint8Array(blockBytes); // the body is longer than its hint
+          grown.set(block);
+          block = grown;
+        }
         const n = Math.min(chunk.length - off, blockBytes - fill);
         block.set(chunk.subarray(off, off + n), fill);
         fill += n;

@@ -139,13 +139,10 @@ async function* walkDir(
       continue;
     }
     if (compareKeys(c.key, after) <= 0) continue;
-    let meta: Uint8Array;
-    try {
-      meta = await drive.readFile(`${dir}/${c.name}/${META_FILE}`, METADATA_RECORD_BYTES_MAX);
-    } catch (e) {
-      if (e instanceof FileNotFound) continue;
-      throw e;
-    }
-    yield { key: c.key, meta };
+    const meta = await drive.tryReadFile(
+      `${dir}/${c.name}/${META_FILE}`,
+      METADATA_RECORD_BYTES_MAX,
+    );
+    if (meta !== undefined) yield { key: c.key, meta };
   }
 }

@@ -185,9 +185,9 @@ export class ErasureSet {
     return await Promise.all(this.slots.map(async (d): Promise<ReadResult> => {
       if (d === undefined) return { state: "offline" };
       try {
-        return { state: "ok", bytes: await d.readFile(path, METADATA_RECORD_BYTES_MAX) };
-      } catch (e) {
-        if (e instanceof FileNotFound) return { state: "missing" };
+        const bytes = await d.tryReadFile(path, METADATA_RECORD_BYTES_MAX);
+        return bytes === undefined ? { state: "missing" } : { state: "ok", bytes };
+      } catch {
         return { state: "offline" };
       }
     }));
@@ -304,6 +304,7 @@ export class ErasureSet {
     // Decide inline: known size below the threshold, or an unknown size that ends before it.
     let source: AsyncIterable<Uint8Array> = chunks;
     let inline = false;
+    let sizeHint = opts.sizeHint;
     if (opts.allowInline) {
       if (opts.sizeHint >= 0) inline = opts.sizeHint < INLINE_DATA_BYTES_MAX;
       else {
@@ -320,6 +321,7 @@ export class ErasureSet {
           headBytes += r.value.length;
         }
         inline = ended && headBytes < INLINE_DATA_BYTES_MAX;
+        if (inline) sizeHint = headBytes;
         source = (async function* () {
           yield* head;
           if (!ended) yield* chunks;
@@ -341,6 +343,7 @@ export class ErasureSet {
         blockBytes: ERASURE_BLOCK_BYTES,
         sinks,
         writeQuorum: g.writeQuorum,
+        sizeHint,
       });
       const files = bufs.map(concat);
       return {
@@ -372,6 +375,7 @@ export class ErasureSet {
         blockBytes: ERASURE_BLOCK_BYTES,
         sinks,
         writeQuorum: g.writeQuorum,
+        sizeHint,
         onSinkFailed: (shard, e) => {
           const slot = dist.indexOf(shard + 1);
           logger.warn("Drive dropped from a write", {

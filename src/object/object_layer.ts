@@ -85,6 +85,8 @@ export class ShaleObjectLayer implements ObjectLayer {
   readonly #locker: Locker;
   readonly #allDrives: Drive[];
   readonly #online: Array<Drive | undefined>;
+  /** Drive path -> when a listing last warned about it (one warning a minute). */
+  readonly #listWarned = new Map<string, number>();
 
   constructor(
     drives: Drive[],
@@ -334,6 +336,7 @@ export class ShaleObjectLayer implements ObjectLayer {
   ): AsyncGenerator<{ key: string; set: ErasureSet; seen: Uint8Array[]; walked: number }> {
     interface Walker {
       set: ErasureSet;
+      drive: Drive;
       gen: AsyncGenerator<WalkEntry>;
       head: WalkEntry | undefined;
     }
@@ -347,7 +350,7 @@ export class ShaleObjectLayer implements ObjectLayer {
         const opts = skip === undefined
           ? { bucket, prefix, after }
           : { bucket, prefix, after, skip };
-        walkers.push({ set, gen: walkDrive(d, this.#cache, opts), head: undefined });
+        walkers.push({ set, drive: d, gen: walkDrive(d, this.#cache, opts), head: undefined });
       }
     }
     const advance = async (w: Walker) => {
@@ -355,7 +358,15 @@ export class ShaleObjectLayer implements ObjectLayer {
         const r = await w.gen.next();
         w.head = r.done ? undefined : r.value;
       } catch (e) {
-        logger.warn("A drive failed while listing; continuing without it", { bucket, error: e });
+        const now = Date.now();
+        if ((this.#listWarned.get(w.drive.path) ?? 0) < now - 60_000) {
+          this.#listWarned.set(w.drive.path, now);
+          logger.warn("A drive failed while listing; continuing without it", {
+            drive: w.drive.path,
+            bucket,
+            error: e,
+          });
+        }
         w.head = undefined;
       }
     };

@@ -43,6 +43,8 @@ export interface Drive {
 
   /** Whole-file read (records); FileNotFound when absent, FileTooLarge above `maxBytes`. */
   readFile(path: string, maxBytes: number): Promise<Uint8Array>;
+  /** As readFile, but an absent file (or parent) is `undefined`: the cheap path for probes. */
+  tryReadFile(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /**
    * Durable replace: temp file, write, fdatasync, rename over `path`, fsync the directory. Parent
    * directories are created (and made durable) as needed. Readers see old or new, never a mix.
@@ -69,8 +71,17 @@ export interface Drive {
 
 /** Base of errors drives throw. */
 export class DriveError extends Error {
-  constructor(message: string, readonly drive: string, readonly path?: string) {
+  readonly drive: string;
+  readonly path: string | undefined;
+  constructor(message: string, drive: string, path?: string) {
+    // Missing files are ordinary control flow (listings probe for records): skip the stack
+    // trace, which costs more than the lookup itself.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.drive = drive;
+    this.path = path;
     this.name = new.target.name;
   }
 }

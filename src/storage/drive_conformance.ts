@@ -34,6 +34,10 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
   }],
   ["reports a missing file as FileNotFound", async (d) => {
     await assert.rejects(() => d.readFile("nope/x", 10), FileNotFound);
+    assert.equal(await d.tryReadFile("nope/x", 10), undefined);
+    await d.writeFile("yes/x", enc("abc"));
+    assert.equal(dec((await d.tryReadFile("yes/x", 10))!), "abc");
+    assert.equal(await d.tryReadFile("yes/x/under-a-file", 10), undefined);
     await assert.rejects(() => d.openFile("nope"), FileNotFound);
     await assert.rejects(() => d.list("nope"), FileNotFound);
     assert.equal(await d.stat("nope"), undefined);

@@ -33,7 +33,8 @@ export class FsDrive implements Drive {
     if (e instanceof FileNotFound || e instanceof DriveOffline || e instanceof FileTooLarge) {
       return e;
     }
-    if (e instanceof Deno.errors.NotFound) {
+    const notDir = e instanceof Error && (e as { code?: string }).code === "ENOTDIR";
+    if (e instanceof Deno.errors.NotFound || notDir) {
       // A vanished drive root (unmounted, deleted) is an offline drive, not a missing file.
       try {
         if (!Deno.statSync(this.#root).isDirectory) throw new Error("not a directory");
@@ -101,6 +102,15 @@ export class FsDrive implements Drive {
       throw this.#error(e, rel);
     } finally {
       file?.close();
+    }
+  }
+
+  async tryReadFile(rel: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    try {
+      return await this.readFile(rel, maxBytes);
+    } catch (e) {
+      if (e instanceof FileNotFound) return undefined;
+      throw e;
     }
   }
 

@@ -17,14 +17,15 @@ import {
 
 export class MemoryDrive implements Drive {
   readonly #files = new Map<string, Uint8Array>();
-  readonly #dirs = new Set<string>();
+  /** Directory path -> names of its entries (files and directories). */
+  readonly #dirs = new Map<string, Set<string>>();
   #exists: boolean;
   /** When set, every call fails as if the drive were unplugged. */
   offline = false;
 
   constructor(readonly path: string, opts: { exists?: boolean } = {}) {
     this.#exists = opts.exists ?? true;
-    if (this.#exists) this.#dirs.add("");
+    if (this.#exists) this.#dirs.set("", new Set());
   }
 
   #check(rel: string): void {
@@ -37,18 +38,43 @@ export class MemoryDrive implements Drive {
   #notFound(rel: string): never {
     throw new FileNotFound(`File not found "${rel}" on "${this.path}"`, this.path, rel);
   }
+  #base(rel: string): string {
+    return rel.slice(rel.lastIndexOf("/") + 1);
+  }
+  #join(dir: string, name: string): string {
+    return dir === "" ? name : `${dir}/${name}`;
+  }
   #mkdirp(rel: string): void {
     if (this.#files.has(rel)) {
       throw new DriveOffline(`Not a directory "${rel}" on "${this.path}"`, this.path, rel);
     }
     if (this.#dirs.has(rel)) return;
-    this.#mkdirp(parentOf(rel));
-    this.#dirs.add(rel);
+    const parent = parentOf(rel);
+    this.#mkdirp(parent);
+    this.#dirs.set(rel, new Set());
+    this.#dirs.get(parent)!.add(this.#base(rel));
   }
-  #isUnder(p: string, dir: string): boolean {
-    return dir === "" ? true : p === dir || p.startsWith(dir + "/");
+  #putFile(rel: string, data: Uint8Array): void {
+    if (this.#dirs.has(rel)) throw new DriveOffline(`Is a directory "${rel}"`, this.path, rel);
+    const parent = parentOf(rel);
+    this.#mkdirp(parent);
+    this.#files.set(rel, data);
+    this.#dirs.get(parent)!.add(this.#base(rel));
   }
-
+  #detach(rel: string): void {
+    this.#dirs.get(parentOf(rel))?.delete(this.#base(rel));
+  }
+  #removeTree(rel: string): void {
+    if (this.#files.delete(rel)) {
+      this.#detach(rel);
+      return;
+    }
+    const children = this.#dirs.get(rel);
+    if (children === undefined || rel === "") return;
+    for (const c of [...children]) this.#removeTree(this.#join(rel, c));
+    this.#dirs.delete(rel);
+    this.#detach(rel);
+  }
   #wrap<T>(fn: () => T | Promise<T>): Promise<T> {
     try {
       return Promise.resolve(fn());
@@ -63,21 +89,18 @@ export class MemoryDrive implements Drive {
       let used = 0;
       for (const f of this.#files.values()) used += f.length;
       const total = 1 << 30;
-      return ({ totalBytes: total, freeBytes: Math.max(0, total - used) });
+      return { totalBytes: total, freeBytes: Math.max(0, total - used) };
     });
   }
   probe(): Promise<"ok" | "missing" | "unreadable"> {
-    return this.#wrap(() => {
-      if (this.offline) return "unreadable";
-      return (this.#exists ? "ok" : "missing");
-    });
+    if (this.offline) return Promise.resolve("unreadable");
+    return Promise.resolve(this.#exists ? "ok" : "missing");
   }
   init(): Promise<void> {
     return this.#wrap(() => {
       if (this.offline) throw new DriveOffline(`Drive "${this.path}" is offline`, this.path);
       this.#exists = true;
-      this.#dirs.add("");
-      return;
+      if (!this.#dirs.has("")) this.#dirs.set("", new Set());
     });
   }
   readFile(rel: string, maxBytes: number): Promise<Uint8Array> {
@@ -88,24 +111,31 @@ export class MemoryDrive implements Drive {
       if (f.length > maxBytes) {
         throw new FileTooLarge(`File "${rel}" on "${this.path}" is ${f.length} bytes`, this.path);
       }
-      return (f.slice());
+      return f.slice();
+    });
+  }
+  tryReadFile(rel: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    return this.#wrap(() => {
+      this.#check(rel);
+      const f = this.#files.get(rel);
+      if (f === undefined) return undefined;
+      if (f.length > maxBytes) {
+        throw new FileTooLarge(`File "${rel}" on "${this.path}" is ${f.length} bytes`, this.path);
+      }
+      return f.slice();
     });
   }
   writeFile(rel: string, data: Uint8Array): Promise<void> {
     return this.#wrap(() => {
       this.#check(rel);
-      if (this.#dirs.has(rel)) throw new DriveOffline(`Is a directory "${rel}"`, this.path, rel);
-      this.#mkdirp(parentOf(rel));
-      this.#files.set(rel, data.slice());
-      return;
+      this.#putFile(rel, data.slice());
     });
   }
   createFile(rel: string): Promise<FileWriter> {
     return this.#wrap(() => {
       this.#check(rel);
-      this.#mkdirp(parentOf(rel));
+      this.#putFile(rel, new Uint8Array(0));
       const chunks: Uint8Array[] = [];
-      this.#files.set(rel, new Uint8Array(0));
       let done = false;
       const flush = () => {
         let n = 0;
@@ -116,27 +146,27 @@ export class MemoryDrive implements Drive {
           out.set(c, off);
           off += c.length;
         }
-        this.#files.set(rel, out);
+        if (this.#files.has(rel)) this.#files.set(rel, out);
       };
-      return ({
-        write: (chunk: Uint8Array) => {
-          this.#check(rel);
-          if (done) return Promise.reject(new Error("Write after close"));
-          chunks.push(chunk.slice());
-          return Promise.resolve();
-        },
-        close: () => {
-          this.#check(rel);
-          if (!done) flush();
-          done = true;
-          return Promise.resolve();
-        },
-        abort: () => {
-          done = true;
-          this.#files.delete(rel);
-          return Promise.resolve();
-        },
-      });
+      return {
+        write: (chunk: Uint8Array) =>
+          this.#wrap(() => {
+            this.#check(rel);
+            if (done) throw new Error("Write after close");
+            chunks.push(chunk.slice());
+          }),
+        close: () =>
+          this.#wrap(() => {
+            this.#check(rel);
+            if (!done) flush();
+            done = true;
+          }),
+        abort: () =>
+          this.#wrap(() => {
+            done = true;
+            if (this.#files.has(rel)) this.#removeTree(rel);
+          }),
+      };
     });
   }
   openFile(rel: string): Promise<FileReader> {
@@ -144,14 +174,15 @@ export class MemoryDrive implements Drive {
       this.#check(rel);
       const f = this.#files.get(rel);
       if (f === undefined) this.#notFound(rel);
-      return ({
+      return {
         size: f.length,
-        readAt: (offset: number, length: number) => {
-          this.#check(rel);
-          return Promise.resolve(f.slice(offset, Math.min(f.length, offset + length)));
-        },
+        readAt: (offset: number, length: number) =>
+          this.#wrap(() => {
+            this.#check(rel);
+            return f.slice(offset, Math.min(f.length, offset + length));
+          }),
         close: () => {},
-      });
+      };
     });
   }
   rename(from: string, to: string): Promise<void> {
@@ -161,79 +192,62 @@ export class MemoryDrive implements Drive {
       const file = this.#files.get(from);
       if (file !== undefined) {
         if (this.#dirs.has(to)) throw new DriveOffline(`Is a directory "${to}"`, this.path, to);
-        this.#mkdirp(parentOf(to));
-        this.#files.delete(from);
-        this.#files.set(to, file);
+        this.#removeTree(from);
+        this.#putFile(to, file);
         return;
       }
-      if (!this.#dirs.has(from)) this.#notFound(from);
+      const children = this.#dirs.get(from);
+      if (children === undefined) this.#notFound(from);
       if (this.#files.has(to)) throw new DriveOffline(`Not a directory "${to}"`, this.path, to);
-      if (this.#dirs.has(to)) {
-        for (const p of [...this.#files.keys(), ...this.#dirs]) {
-          if (p !== to && this.#isUnder(p, to)) {
-            throw new DriveOffline(`Directory not empty "${to}"`, this.path, to);
-          }
-        }
+      const existing = this.#dirs.get(to);
+      if (existing !== undefined && existing.size > 0) {
+        throw new DriveOffline(`Directory not empty "${to}"`, this.path, to);
       }
-      this.#mkdirp(parentOf(to));
+      // Collect the subtree, then re-create it under `to`.
+      const files: Array<[string, Uint8Array]> = [];
+      const dirs: string[] = [];
+      const collect = (d: string) => {
+        dirs.push(d);
+        for (const c of this.#dirs.get(d)!) {
+          const p = this.#join(d, c);
+          const f = this.#files.get(p);
+          if (f !== undefined) files.push([p, f]);
+          else collect(p);
+        }
+      };
+      collect(from);
+      this.#removeTree(from);
       const move = (p: string) => to + p.slice(from.length);
-      for (const [p, data] of [...this.#files]) {
-        if (this.#isUnder(p, from)) {
-          this.#files.delete(p);
-          this.#files.set(move(p), data);
-        }
-      }
-      for (const d of [...this.#dirs]) {
-        if (this.#isUnder(d, from)) {
-          this.#dirs.delete(d);
-          this.#dirs.add(move(d));
-        }
-      }
-      return;
+      for (const d of dirs) this.#mkdirp(move(d));
+      for (const [p, f] of files) this.#putFile(move(p), f);
     });
   }
   remove(rel: string, opts: { pruneTo?: string } = {}): Promise<void> {
     return this.#wrap(() => {
       this.#check(rel);
-      this.#files.delete(rel);
-      if (this.#dirs.has(rel) && rel !== "") {
-        for (const p of [...this.#files.keys()]) if (this.#isUnder(p, rel)) this.#files.delete(p);
-        for (const d of [...this.#dirs]) if (this.#isUnder(d, rel)) this.#dirs.delete(d);
-      }
-      if (opts.pruneTo !== undefined) {
-        let dir = parentOf(rel);
-        while (dir !== opts.pruneTo && dir.length > opts.pruneTo.length) {
-          if (!this.#dirs.has(dir)) {
-            dir = parentOf(dir);
-            continue;
-          }
-          for (const p of [...this.#files.keys(), ...this.#dirs]) {
-            if (p !== dir && this.#isUnder(p, dir)) return;
-          }
+      this.#removeTree(rel);
+      if (opts.pruneTo === undefined) return;
+      let dir = parentOf(rel);
+      while (dir !== opts.pruneTo && dir.length > opts.pruneTo.length) {
+        const children = this.#dirs.get(dir);
+        if (children !== undefined) {
+          if (children.size > 0) return;
           this.#dirs.delete(dir);
-          dir = parentOf(dir);
+          this.#detach(dir);
         }
+        dir = parentOf(dir);
       }
-      return;
     });
   }
   list(rel: string): Promise<DirEntry[]> {
     return this.#wrap(() => {
       this.#check(rel);
-      if (!this.#dirs.has(rel)) this.#notFound(rel);
-      const prefix = rel === "" ? "" : rel + "/";
-      const out: DirEntry[] = [];
-      for (const p of this.#files.keys()) {
-        if (p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) {
-          out.push({ name: p.slice(prefix.length), isDir: false });
-        }
-      }
-      for (const d of this.#dirs) {
-        if (d !== rel && d.startsWith(prefix) && !d.slice(prefix.length).includes("/")) {
-          out.push({ name: d.slice(prefix.length), isDir: true });
-        }
-      }
-      return out;
+      const children = this.#dirs.get(rel);
+      if (children === undefined) this.#notFound(rel);
+      return [...children].map((name) => ({
+        name,
+        isDir: this.#dirs.has(this.#join(rel, name)),
+      }));
     });
   }
   stat(rel: string): Promise<{ isDir: boolean; size: number } | undefined> {
@@ -249,7 +263,6 @@ export class MemoryDrive implements Drive {
     return this.#wrap(() => {
       this.#check(rel);
       this.#mkdirp(rel);
-      return;
     });
   }
   close(): Promise<void> {
