@@ -58,6 +58,27 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
   return -1;
 }
 
+/**
+ * The next delimiter in `buf`: a match of `delimiter` followed by "--", CRLF or transport padding
+ * (RFC 2046); a match followed by anything else is content ("--boundaryX" is not a boundary).
+ * `sure` is false when the bytes after a match have not arrived yet. -1: no match at all.
+ */
+function findDelimiter(buf: Uint8Array, delimiter: Uint8Array): { at: number; sure: boolean } | -1 {
+  let from = 0;
+  for (;;) {
+    const at = indexOfBytes(buf, delimiter, from);
+    if (at < 0) return -1;
+    const after = at + delimiter.length;
+    if (after + 2 > buf.length) return { at, sure: false };
+    const a = buf[after];
+    const b = buf[after + 1];
+    if ((a === 0x2d && b === 0x2d) || (a === 0x0d && b === 0x0a) || a === 0x20 || a === 0x09) {
+      return { at, sure: true };
+    }
+    from = at + 1;
+  }
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -160,12 +181,18 @@ export async function parseMultipartForm(
     pending = pending.subarray(n);
   };
 
+  /** Reads until `pending` holds a delimiter for certain; its index. */
+  const nextDelimiter = async (what: string): Promise<number> => {
+    for (;;) {
+      const found = findDelimiter(pending, delimiter);
+      if (found !== -1 && found.sure) return found.at;
+      if (!(await more())) return await fail(malformed(what));
+    }
+  };
+
   // Preamble: skip to the first delimiter.
+  consume((await nextDelimiter("no boundary found")) + delimiter.length);
   let at: number;
-  while ((at = indexOfBytes(pending, delimiter, 0)) < 0) {
-    if (!(await more())) await fail(malformed("no boundary found"));
-  }
-  consume(at + delimiter.length);
 
   const fields = new Map<string, string>();
   for (;;) {
@@ -215,9 +242,7 @@ export async function parseMultipartForm(
       return { fields, file };
     }
 
-    while ((at = indexOfBytes(pending, delimiter, 0)) < 0) {
-      if (!(await more())) await fail(malformed(`the body ends inside field "${headers.name}"`));
-    }
+    at = await nextDelimiter(`the body ends inside field "${headers.name}"`);
     let value: string;
     try {
       value = utf8.decode(pending.subarray(0, at));
@@ -236,17 +261,18 @@ export async function parseMultipartForm(
       async pull(controller) {
         for (;;) {
           if (done) return;
-          const hit = indexOfBytes(pending, delimiter, 0);
-          if (hit >= 0) {
-            if (hit > 0) controller.enqueue(pending.subarray(0, hit));
+          const found = findDelimiter(pending, delimiter);
+          if (found !== -1 && found.sure) {
+            if (found.at > 0) controller.enqueue(pending.subarray(0, found.at));
             done = true;
             controller.close();
             // AWS ignores whatever follows the file.
             await reader.cancel().catch(() => {});
             return;
           }
-          // Everything but a tail that could be the start of a delimiter is file data.
-          const safe = pending.length - (delimiter.length - 1);
+          // Everything before a possible delimiter (one that matched but awaits the bytes after
+          // it, or a tail that could grow into one) is file data.
+          const safe = found !== -1 ? found.at : pending.length - (delimiter.length + 1);
           if (safe > 0) {
             controller.enqueue(pending.subarray(0, safe));
             pending = pending.subarray(safe);

@@ -73,6 +73,21 @@ Deno.test("ignores fields after the file, as AWS does", async () => {
   assert.equal(new TextDecoder().decode(await readAll(parsed.file.stream)), "abc");
 });
 
+Deno.test("keeps a boundary followed by other bytes as content, in fields and in the file", async () => {
+  const b = "bnd";
+  const tricky = `x\r\n--${b}X y\r\n--${b}-z`;
+  const body = enc.encode(
+    `--${b}\r\nContent-Disposition: form-data; name="note"\r\n\r\n${tricky}\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n` +
+      `${tricky}\r\n--${b}--\r\n`,
+  );
+  for (const pieces of [[body.length], [1], [3], [8]]) {
+    const parsed = await parseMultipartForm(streamOf(body, pieces), b);
+    assert.equal(parsed.fields.get("note"), tricky);
+    assert.equal(new TextDecoder().decode(await readAll(parsed.file.stream)), tricky);
+  }
+});
+
 Deno.test("errors the file stream when the body ends before the closing boundary", async () => {
   const b = "bound";
   const head = `--${b}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n`;
