@@ -132,6 +132,18 @@ function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
+/**
+ * Distance between the shards of a set: 64-byte aligned, and an odd number of 64-byte lines, so
+ * that the same offset in up to 64 shards falls in 64 different cache sets. Power-of-two shard
+ * sizes (1 MiB / 8 = 128 KiB) otherwise put every shard's bytes in the same L1/L2 sets (and make
+ * loads falsely wait on stores 4 KiB apart), which the kernels, reading all inputs and writing all
+ * outputs at one offset, would feel on every step.
+ */
+function shardStride(shardBytes: number): number {
+  const lines = Math.ceil(Math.max(shardBytes, 1) / ALIGN_BYTES);
+  return (lines % 2 === 0 ? lines + 1 : lines) * ALIGN_BYTES;
+}
+
 /** First-fit allocator over the instance's memory above __heap_base, coalescing on free. */
 class Heap {
   /** Free blocks sorted by offset: [offset, size]. */
@@ -430,7 +442,7 @@ class Core implements WasmCore {
   }
 
   allocShardSet(count: number, shardBytes: number): ShardSet {
-    const stride = alignUp(Math.max(shardBytes, 1), ALIGN_BYTES);
+    const stride = shardStride(shardBytes);
     const bytes = stride * count;
     const off = this.#heap.alloc(bytes);
     this.#u8().fill(0, off, off + bytes);
