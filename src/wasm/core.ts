@@ -123,6 +123,18 @@ const PAGE_BYTES = 65536;
 const ALIGN_BYTES = 64;
 /** Largest coefficient matrix of one call: m x k with k + m <= 256. */
 const COEFS_BYTES_MAX = (RS_SHARDS_MAX / 2) * (RS_SHARDS_MAX / 2);
+/**
+ * Bytes copied in per round of the copying path: small enough that what was just copied is still
+ * in L2 when the kernel reads it (a whole 1 MiB round would not be).
+ */
+const STAGING_ROUND_BYTES = Math.min(WASM_STAGING_BYTES, 128 * 1024);
+
+/** Per-shard column chunk of the copying path for n shards (a multiple of 64, at least 64). */
+function stagingChunk(n: number): number {
+  const budget = Math.max(STAGING_ROUND_BYTES, n * ALIGN_BYTES);
+  return Math.max(ALIGN_BYTES, Math.floor(budget / n / ALIGN_BYTES) * ALIGN_BYTES);
+}
+
 /** Verify computes parity into this much scratch per chunk of columns. */
 const VERIFY_SCRATCH_BYTES = 256 * 1024;
 const HH_STATE_BYTES = 128;
@@ -373,7 +385,7 @@ class Core implements WasmCore {
       return;
     }
     const n = c.nin + c.nout;
-    const chunk = Math.floor(WASM_STAGING_BYTES / n / ALIGN_BYTES) * ALIGN_BYTES;
+    const chunk = stagingChunk(n);
     for (let i = 0; i < n; i++) {
       u32[i < c.nin ? insW + i : outsW + i - c.nin] = this.#stagingPtr + i * chunk;
     }
@@ -414,7 +426,7 @@ class Core implements WasmCore {
       ) === 1;
     }
     const n = c.nin + c.nout;
-    const chunk = Math.floor(WASM_STAGING_BYTES / n / ALIGN_BYTES) * ALIGN_BYTES;
+    const chunk = stagingChunk(n);
     for (let i = 0; i < n; i++) {
       u32[i < c.nin ? insW + i : outsW + i - c.nin] = this.#stagingPtr + i * chunk;
     }
@@ -485,8 +497,8 @@ class Core implements WasmCore {
       return;
     }
     const mem = this.#u8();
-    for (let off = 0; off < full; off += WASM_STAGING_BYTES) {
-      const n = Math.min(WASM_STAGING_BYTES, full - off);
+    for (let off = 0; off < full; off += STAGING_ROUND_BYTES) {
+      const n = Math.min(STAGING_ROUND_BYTES, full - off);
       mem.set(data.subarray(off, off + n), this.#stagingPtr);
       x.hh_update(this.#stagingPtr, n);
     }
