@@ -11,7 +11,7 @@ import { RequestContext, type S3Options } from "./context.ts";
 import { S3Error, toS3Error } from "./errors.ts";
 import { errorXml } from "./error_xml.ts";
 import { OPERATION_HANDLERS } from "./operations/mod.ts";
-import { type Route, routeRequest } from "./router.ts";
+import { rawTarget, type Route, routeRequest } from "./router.ts";
 import { checkBucketName, checkObjectKey } from "./_names.ts";
 import { corsResponseHeaders, type CorsRule, matchCorsRule } from "./_cors.ts";
 
@@ -29,6 +29,7 @@ export function createS3Handler(options: S3Options): S3Handler {
 async function handleRequest(request: Request, options: S3Options): Promise<Response> {
   const requestId = newRequestId();
   const url = new URL(request.url);
+  const { rawPath, rawQuery } = rawTarget(request.url);
   let route: Route | undefined;
   let response: Response;
   try {
@@ -37,6 +38,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
       {
         method: request.method,
         url,
+        rawPath,
         host: request.headers.get("host") ?? url.host,
         headers: request.headers,
       },
@@ -53,8 +55,8 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
     if (!UNSIGNED_OPERATIONS.has(route.operation)) {
       const result = await authenticateRequest({
         method: request.method,
-        rawPath: url.pathname,
-        rawQuery: url.search.slice(1),
+        rawPath,
+        rawQuery,
         headers: request.headers,
       }, {
         region: options.region,
@@ -70,7 +72,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
     }, auth);
     response = await OPERATION_HANDLERS[route.operation](ctx);
   } catch (e) {
-    response = errorResponse(e, request, url, requestId, route);
+    response = errorResponse(e, request, rawPath, requestId, route);
   }
   response.headers.set("x-amz-request-id", requestId);
   response.headers.set("x-amz-id-2", HOST_ID);
@@ -85,7 +87,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
 function errorResponse(
   e: unknown,
   request: Request,
-  url: URL,
+  rawPath: string,
   requestId: string,
   route: Route | undefined,
 ): Response {
@@ -94,7 +96,7 @@ function errorResponse(
     logger.error("Request failed unexpectedly", {
       requestId,
       method: request.method,
-      path: url.pathname,
+      path: rawPath,
       operation: route?.operation,
       error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ""}` : String(e),
     });
@@ -108,9 +110,9 @@ function errorResponse(
     return new Response(null, { status: err.status, headers });
   }
   headers.set("content-type", "application/xml");
-  let resource = url.pathname;
+  let resource = rawPath;
   try {
-    resource = decodeURIComponent(url.pathname);
+    resource = decodeURIComponent(rawPath);
   } catch { /* keep it encoded */ }
   return new Response(errorXml(err, { resource, requestId, hostId: HOST_ID }), {
     status: err.status,

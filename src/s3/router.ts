@@ -53,8 +53,13 @@ export type Route =
 
 export interface RouteInput {
   method: string;
-  /** The request URL; its pathname is still percent-encoded. */
+  /** The request URL (for the query). */
   url: URL;
+  /**
+   * The path exactly as sent, still percent-encoded and not normalised: `new URL()` would fold
+   * `a/../b` and `a/./b`, which are legal, distinct S3 keys.
+   */
+  rawPath: string;
   /** The Host header (or the URL's host). */
   host: string;
   headers: Headers;
@@ -93,12 +98,12 @@ const VERB: Record<string, string> = { GET: "Get", PUT: "Put", DELETE: "Delete",
 
 /** Splits host and path into bucket and key, both decoded. */
 export function locate(
-  url: URL,
+  rawPath: string,
   host: string,
   domains: readonly string[],
 ): { bucket?: string; key?: string } {
   const hostname = host.toLowerCase().replace(/:\d+$/, "");
-  let path = url.pathname;
+  let path = rawPath;
   let bucket: string | undefined;
   for (const domain of domains) {
     if (hostname.endsWith("." + domain) && hostname.length > domain.length + 1) {
@@ -128,11 +133,23 @@ function decode(raw: string): string {
   }
 }
 
+/** The path and query of a request URL as sent (Request.url keeps them; `new URL` normalises). */
+export function rawTarget(requestUrl: string): { rawPath: string; rawQuery: string } {
+  const scheme = requestUrl.indexOf("://");
+  const slash = requestUrl.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+  const target = slash < 0 ? "/" : requestUrl.slice(slash);
+  const q = target.indexOf("?");
+  const beforeFragment = (t: string) => (t.includes("#") ? t.slice(0, t.indexOf("#")) : t);
+  return q < 0
+    ? { rawPath: beforeFragment(target), rawQuery: "" }
+    : { rawPath: target.slice(0, q), rawQuery: beforeFragment(target.slice(q + 1)) };
+}
+
 /** Routes one request; throws S3Error (MethodNotAllowed, InvalidURI) when it names nothing. */
 export function routeRequest(input: RouteInput, domains: readonly string[]): Route {
   const method = input.method.toUpperCase();
   const q = input.url.searchParams;
-  const where = locate(input.url, input.host, domains);
+  const where = locate(input.rawPath, input.host, domains);
   const { bucket, key } = where;
   const notImplemented = (awsName: string): Route => ({
     operation: "NotImplemented",

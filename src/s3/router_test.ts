@@ -1,6 +1,6 @@
 import { deepEqual, throws } from "node:assert/strict";
 import { S3Error } from "./errors.ts";
-import { routeRequest } from "./router.ts";
+import { rawTarget, routeRequest } from "./router.ts";
 
 function route(
   method: string,
@@ -9,7 +9,13 @@ function route(
 ) {
   const host = opts.host ?? "127.0.0.1:9000";
   return routeRequest(
-    { method, url: new URL(`http://${host}${target}`), host, headers: new Headers(opts.headers) },
+    {
+      method,
+      url: new URL(`http://${host}${target}`),
+      rawPath: rawTarget(`http://${host}${target}`).rawPath,
+      host,
+      headers: new Headers(opts.headers),
+    },
     ["s3.example.com"],
   );
 }
@@ -57,6 +63,8 @@ const TABLE: Array<[string, string, string, string?, string?, Record<string, str
   ["GET", "/b/k?uploadId=u", "ListParts", "b", "k"],
   ["GET", "/b/a%20b/c%2Fd", "GetObject", "b", "a b/c/d"],
   ["GET", "/b/dir/", "GetObject", "b", "dir/"],
+  ["GET", "/b/a/../c", "GetObject", "b", "a/../c"],
+  ["GET", "/b/./x//y", "GetObject", "b", "./x//y"],
 ];
 
 Deno.test("routes every built operation by method, path and query", () => {
@@ -113,4 +121,10 @@ Deno.test("refuses unknown methods and undecodable paths", () => {
   throws(() => route("PATCH", "/b/k"), is("MethodNotAllowed"));
   throws(() => route("PUT", "/"), is("MethodNotAllowed"));
   throws(() => route("GET", "/b/%E0%A4%A"), is("InvalidURI"));
+});
+
+Deno.test("keeps the request target as sent, dot segments and encodings included", () => {
+  deepEqual(rawTarget("http://h:9000/b/a/../c?x=1&y"), { rawPath: "/b/a/../c", rawQuery: "x=1&y" });
+  deepEqual(rawTarget("http://h/b/a%2Fb"), { rawPath: "/b/a%2Fb", rawQuery: "" });
+  deepEqual(rawTarget("http://h"), { rawPath: "/", rawQuery: "" });
 });
