@@ -154,7 +154,7 @@ export async function verifyPostPolicy(
         "Check your key and signing method.",
     );
   }
-  checkSessionToken(creds, fields.get("x-amz-security-token"));
+  checkSessionToken(creds, fields.get("x-amz-security-token"), opts.now);
 
   const doc = decodePolicy(policy);
   if (typeof doc.expiration !== "string") throw badPolicy("Policy missing expiration.");

@@ -181,14 +181,22 @@ export async function lookupCredentials(
   return creds;
 }
 
-export function checkSessionToken(creds: Credentials, token: string | undefined): void {
+export function checkSessionToken(
+  creds: Credentials,
+  token: string | undefined,
+  now: Date,
+): void {
   const expected = creds.sessionToken;
-  if (expected === undefined && token === undefined) return;
-  if (expected === undefined || token === undefined || !constantTimeEqual(expected, token)) {
-    throw new SigV4Error(
-      "InvalidTokenId",
-      "The security token included in the request is invalid.",
-    );
+  if (expected !== undefined || token !== undefined) {
+    if (expected === undefined || token === undefined || !constantTimeEqual(expected, token)) {
+      throw new SigV4Error(
+        "InvalidTokenId",
+        "The security token included in the request is invalid.",
+      );
+    }
+  }
+  if (creds.expiresAt !== undefined && now.getTime() >= creds.expiresAt.getTime()) {
+    throw new SigV4Error("ExpiredToken", "The provided token has expired.");
   }
 }
 
@@ -306,7 +314,7 @@ async function verifyHeaderAuth(
       { RequestTime: amzDate, ServerTime: formatAmzDate(opts.now) },
     );
   }
-  checkSessionToken(creds, req.headers.get("x-amz-security-token") ?? undefined);
+  checkSessionToken(creds, req.headers.get("x-amz-security-token") ?? undefined, opts.now);
 
   const result: AuthResult = {
     kind: "signed",
@@ -423,6 +431,7 @@ async function verifyPresigned(
   checkSessionToken(
     creds,
     params.get("X-Amz-Security-Token") ?? req.headers.get("x-amz-security-token") ?? undefined,
+    opts.now,
   );
 
   const result: AuthResult = {

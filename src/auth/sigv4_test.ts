@@ -408,6 +408,26 @@ Deno.test("checks the session token of temporary credentials", async () => {
   await rejects(authenticateRequest(longTerm, options()), "InvalidTokenId");
 });
 
+Deno.test("refuses temporary credentials after they expire with ExpiredToken", async () => {
+  const expiresAt = new Date(EXAMPLE_TIME.getTime() + 60_000);
+  const lookup = (key: string) =>
+    key === "TEMP"
+      ? { accessKey: "TEMP", secretKey: SK, sessionToken: "tok", expiresAt }
+      : undefined;
+  const signed = signRequestForTest(request("GET", "/b/k", "", { host: HOST }), {
+    accessKey: "TEMP",
+    secretKey: SK,
+    region: "us-east-1",
+    date: EXAMPLE_TIME,
+    sessionToken: "tok",
+  });
+  assert.equal((await authenticateRequest(signed, options({ lookup }))).kind, "signed");
+  await rejects(
+    authenticateRequest(signed, options({ lookup, now: new Date(expiresAt.getTime() + 1) })),
+    "ExpiredToken",
+  );
+});
+
 Deno.test("verifies paths whose reserved characters were sent raw or encoded", async () => {
   // The client signs the canonical (fully encoded) form; what it puts on the wire varies.
   const creds = { accessKey: AK, secretKey: SK, region: "us-east-1", date: EXAMPLE_TIME };

@@ -47,6 +47,11 @@ export interface Credentials {
   secretKey: string;
   /** Present for temporary (STS) credentials: the request must carry the same token. */
   sessionToken?: string;
+  /**
+   * When temporary credentials stop working: later requests get ExpiredToken. Added after the
+   * contract was agreed; optional.
+   */
+  expiresAt?: Date;
 }
 
 /** The parts of an HTTP request that SigV4 signs, exactly as received. */
