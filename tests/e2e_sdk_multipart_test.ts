@@ -251,6 +251,89 @@ Deno.test({
         deepEqual(await bodyBytes(got.Body), source);
       });
 
+      for (
+        const [alg, type] of [
+          ["SHA256", "COMPOSITE"],
+          ["CRC32", "COMPOSITE"],
+          ["CRC32C", "FULL_OBJECT"],
+          ["CRC64NVME", "FULL_OBJECT"],
+        ] as const
+      ) {
+        await t.step(`keeps a ${type} ${alg} checksum across a multipart upload`, async () => {
+          const key = `mp-checksum-${alg}`;
+          const parts = [bytesOf(5 * MiB, 21), bytesOf(1000, 22)];
+          const created = await s3.send(
+            new CreateMultipartUploadCommand({
+              Bucket: bucket,
+              Key: key,
+              ChecksumAlgorithm: alg,
+              ChecksumType: type,
+            }),
+          );
+          const field = `Checksum${alg}` as const;
+          const done: Array<{ ETag: string; PartNumber: number; [k: string]: unknown }> = [];
+          for (let i = 0; i < parts.length; i++) {
+            const r = await s3.send(
+              new UploadPartCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: created.UploadId,
+                PartNumber: i + 1,
+                Body: parts[i]!,
+                ChecksumAlgorithm: alg,
+              }),
+            );
+            ok(r[field], `UploadPart returned ${field}`);
+            done.push({ ETag: r.ETag!, PartNumber: i + 1, [field]: r[field] });
+          }
+          const complete = await s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: created.UploadId,
+              MultipartUpload: { Parts: done },
+            }),
+          );
+          ok(complete[field], `CompleteMultipartUpload returned ${field}`);
+          equal(complete.ChecksumType, type);
+          if (type === "COMPOSITE") ok(complete[field]!.endsWith("-2"), complete[field]);
+          const head = await s3.send(
+            new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }),
+          );
+          equal(head[field], complete[field]);
+          equal(head.ChecksumType, type);
+        });
+      }
+
+      await t.step("completes conditionally with If-None-Match: *", async () => {
+        const start = () =>
+          s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "cmp" }));
+        const finish = async (UploadId: string | undefined) => {
+          const p = await s3.send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: "cmp",
+              UploadId,
+              PartNumber: 1,
+              Body: "one",
+            }),
+          );
+          return s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: bucket,
+              Key: "cmp",
+              UploadId,
+              IfNoneMatch: "*",
+              MultipartUpload: { Parts: [{ ETag: p.ETag!, PartNumber: 1 }] },
+            }),
+          );
+        };
+        const first = await start();
+        await finish(first.UploadId);
+        const second = await start();
+        equal(await errorCode(finish(second.UploadId)), "PreconditionFailed");
+      });
+
       await t.step("uploads 50 MiB with lib-storage and reads it back byte-exact", async () => {
         const data = bytesOf(50 * MiB, 50);
         const upload = new Upload({
