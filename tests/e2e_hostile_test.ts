@@ -561,6 +561,7 @@ Deno.test({
           const r = await fetch(s.endpoint + path);
           await r.body?.cancel();
           equal(r.status, 200, path);
+          ok(r.headers.get("x-amz-request-id"), path);
         }
       });
     } finally {

@@ -3,6 +3,7 @@
  * graceful shutdown (stop accepting, let in-flight requests finish within SHUTDOWN_GRACE_MS).
  */
 import { SHUTDOWN_GRACE_MS } from "../config/limits.ts";
+import { newRequestId } from "../util/ids.ts";
 import { logger } from "../util/logger.ts";
 import type { S3Options } from "./context.ts";
 import { createS3Handler } from "./dispatch.ts";
@@ -72,7 +73,10 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
       const url = new URL(request.url);
       if (url.pathname.startsWith("/minio/health/")) {
         const r = await health(url.pathname, options);
-        if (r !== undefined) return r;
+        if (r !== undefined) {
+          r.headers.set("x-amz-request-id", newRequestId());
+          return r;
+        }
       }
       return await handler(request);
     } finally {
