@@ -25,6 +25,26 @@ export function hmacHex(key: Uint8Array, data: string): string {
   return createHmac("sha256", key).update(data).digest("hex");
 }
 
+/**
+ * HMAC-SHA256 with one key over many short messages (one per aws-chunked chunk): the key's inner
+ * and outer pads are absorbed once and each message copies those states (RFC 2104), which costs
+ * about half of a fresh createHmac in Deno.
+ */
+export class KeyedHmac {
+  readonly #inner: ReturnType<typeof createHash>;
+  readonly #outer: ReturnType<typeof createHash>;
+  constructor(key: Uint8Array) {
+    const block = new Uint8Array(64);
+    block.set(key.length > 64 ? createHash("sha256").update(key).digest() : key);
+    this.#inner = createHash("sha256").update(block.map((b) => b ^ 0x36));
+    this.#outer = createHash("sha256").update(block.map((b) => b ^ 0x5c));
+  }
+  hex(message: string): string {
+    const inner = this.#inner.copy().update(message).digest();
+    return this.#outer.copy().update(inner).digest("hex");
+  }
+}
+
 const signingKeys = new Map<string, Uint8Array>();
 
 /**

@@ -4,12 +4,14 @@ import {
   canonicalQuery,
   deriveSigningKey,
   formatAmzDate,
+  KeyedHmac,
   parseAmzDate,
   parseQuery,
   percentDecode,
   uriEncode,
 } from "./_crypto.ts";
 import { SIGNING_KEY_CACHE_ENTRIES_MAX } from "../config/limits.ts";
+import { createHmac } from "node:crypto";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
@@ -67,5 +69,15 @@ Deno.test("reads and writes the ISO 8601 basic timestamp, refusing impossible da
   assert.equal(formatAmzDate(d!), "20130524T000000Z");
   for (const bad of ["20130231T000000Z", "20130524T250000Z", "2013-05-24T00:00:00Z", "20130524"]) {
     assert.equal(parseAmzDate(bad), undefined, bad);
+  }
+});
+
+Deno.test("KeyedHmac equals createHmac for keys of every length and many messages", () => {
+  for (const keyLength of [0, 1, 32, 63, 64, 65, 200]) {
+    const key = new Uint8Array(keyLength).map((_, i) => (i * 37 + keyLength) & 0xff);
+    const mac = new KeyedHmac(key);
+    for (const message of ["", "a", "AWS4-HMAC-SHA256-PAYLOAD\n".repeat(20), "\u00e9"]) {
+      assert.equal(mac.hex(message), createHmac("sha256", key).update(message).digest("hex"));
+    }
   }
 });

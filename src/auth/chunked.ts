@@ -28,7 +28,7 @@ import {
   CHUNK_TRAILER_BYTES_MAX,
   CHUNK_TRAILER_LINES_MAX,
 } from "../config/limits.ts";
-import { constantTimeEqual, EMPTY_SHA256 } from "./_crypto.ts";
+import { constantTimeEqual, EMPTY_SHA256, KeyedHmac } from "./_crypto.ts";
 import { type ChunkSigningContext, SigV4Error } from "./types.ts";
 
 export interface DecodeAwsChunkedOptions {
@@ -100,6 +100,7 @@ export class AwsChunkedDecoder {
   #trailerLines: Array<[string, string]> = [];
   #trailerSigned = false;
   #blankSkipped = false;
+  #hmac: KeyedHmac | undefined;
   readonly trailers = new Headers();
 
   constructor(readonly opts: DecodeAwsChunkedOptions) {
@@ -251,10 +252,11 @@ export class AwsChunkedDecoder {
 
   #verifyChunk(dataSha256: string): void {
     const ctx = this.opts.signing!;
-    const expected = createHmac("sha256", ctx.signingKey).update(
+    this.#hmac ??= new KeyedHmac(ctx.signingKey);
+    const expected = this.#hmac.hex(
       `AWS4-HMAC-SHA256-PAYLOAD\n${ctx.amzDate}\n${ctx.scope}\n${this.#previous}\n` +
         `${EMPTY_SHA256}\n${dataSha256}`,
-    ).digest("hex");
+    );
     if (!constantTimeEqual(expected, this.#chunkSignature)) throw mismatch("chunk");
     this.#previous = expected;
   }
