@@ -127,3 +127,5 @@ export const KMS_KEYS_MAX = 1000;
 export const KMS_KEY_VERSIONS_MAX = 1000;
 /** DeleteObjects deletes at most this many keys at once (bounded parallelism per request). */
 export const DELETE_OBJECTS_PARALLEL_MAX = 16;
+/** PUT keeps at most this many encoded blocks in flight to the drives while reading the next. */
+export const WRITE_BEHIND_BLOCKS_MAX = 2;
