@@ -66,11 +66,6 @@ EXPORT("gf_init") void gf_init(void) {
   gf_ready = 1;
 }
 
-/* The 256x256 product table, for the loader's matrix arithmetic and table building. */
-EXPORT("gf_mul_table_ptr") uint32_t gf_mul_table_ptr(void) {
-  return (uint32_t)(uintptr_t)gf_mul_table;
-}
-
 #if defined(__wasm_simd128__)
 
 #if defined(__wasm_relaxed_simd__)
