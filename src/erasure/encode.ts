@@ -4,6 +4,7 @@
  * fewer live sinks than the write quorum ends the write with InsufficientShards.
  * Memory: one block buffer plus k+m frame buffers, whatever the body size.
  */
+import { WRITE_BEHIND_BLOCKS_MAX } from "../config/limits.ts";
 import { assert } from "../util/assert.ts";
 import { createReedSolomon, type ReedSolomon } from "../wasm/mod.ts";
 import { HASH_BYTES, hashShard, SHARD_HEADER } from "./bitrot.ts";
@@ -94,18 +95,15 @@ export async function encodeStream(
   const { k, m, blockBytes, sinks, writeQuorum } = opts;
   assert(sinks.length === k + m, `Expected ${k + m} sinks, got ${sinks.length}`);
   const alive = sinks.map((s) => s !== undefined);
-  const encoder = new BlockEncoder(k, m, blockBytes);
-
-  const writeAll = async (frames: Uint8Array[]) => {
-    await Promise.all(sinks.map(async (sink, i) => {
-      if (sink === undefined || !alive[i]) return;
-      try {
-        await sink.write(frames[i]!);
-      } catch (e) {
-        alive[i] = false;
-        opts.onSinkFailed?.(i, e);
-      }
-    }));
+  // Up to WRITE_BEHIND_BLOCKS_MAX blocks are in flight, each with its own frames; writes to one
+  // sink stay in order through a per-sink chain.
+  const encoders = Array.from(
+    { length: WRITE_BEHIND_BLOCKS_MAX },
+    () => new BlockEncoder(k, m, blockBytes),
+  );
+  const inflight: Array<Promise<void>> = encoders.map(() => Promise.resolve());
+  const tails: Array<Promise<void>> = sinks.map(() => Promise.resolve());
+  const checkQuorum = () => {
     const n = alive.filter(Boolean).length;
     if (n < writeQuorum) {
       throw new InsufficientShards(
@@ -114,20 +112,41 @@ export async function encodeStream(
       );
     }
   };
+  const writeAll = async (frames: Uint8Array[]) => {
+    await Promise.all(sinks.map((sink, i) => {
+      if (sink === undefined) return tails[i];
+      const p = tails[i]!.then(async () => {
+        if (!alive[i]) return;
+        try {
+          await sink.write(frames[i]!);
+        } catch (e) {
+          if (alive[i]) {
+            alive[i] = false;
+            opts.onSinkFailed?.(i, e);
+          }
+        }
+      });
+      tails[i] = p;
+      return p;
+    }));
+    checkQuorum();
+  };
 
   await writeAll(sinks.map(() => SHARD_HEADER));
   const hint = opts.sizeHint ?? -1;
   let block = new Uint8Array(hint >= 0 ? Math.max(1, Math.min(hint, blockBytes)) : blockBytes);
   let fill = 0;
   let size = 0;
-  let pending: Promise<void> = Promise.resolve();
+  let turn = 0;
   const flush = async () => {
-    await pending;
-    const frames = encoder.encode(block.subarray(0, fill));
+    const slot = turn++ % encoders.length;
+    await inflight[slot]; // its frames are free again
+    checkQuorum();
+    const frames = encoders[slot]!.encode(block.subarray(0, fill));
     fill = 0;
-    pending = writeAll(frames);
-    // Surface a quorum loss early, but let the next block be read meanwhile.
-    pending.catch(() => {});
+    const p = writeAll(frames);
+    p.catch(() => {}); // surfaced by the next flush of this slot or at the end
+    inflight[slot] = p;
   };
   try {
     for await (const chunk of chunks) {
@@ -148,8 +167,8 @@ export async function encodeStream(
     }
     if (fill > 0) await flush();
   } finally {
-    await pending.catch(() => {});
+    await Promise.all(inflight.map((p) => p.catch(() => {})));
   }
-  await pending;
+  await Promise.all(inflight);
   return { size, alive };
 }
