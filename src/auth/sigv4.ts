@@ -393,6 +393,24 @@ async function verifyPresigned(
     signedHeadersValue,
     (m) => fail(`Error parsing the X-Amz-SignedHeaders parameter; ${m}`),
   );
+  // The holder of a presigned URL is not its signer: any x-amz-* header it adds (ACL, tagging,
+  // metadata, SSE, copy source...) must have been signed, or AWS refuses the request. Only
+  // x-amz-content-sha256 is tolerated unsigned (it is then ignored).
+  const unsigned: string[] = [];
+  for (const [name] of req.headers) {
+    if (
+      name.startsWith("x-amz-") && name !== "x-amz-content-sha256" && !signedHeaders.includes(name)
+    ) {
+      unsigned.push(name);
+    }
+  }
+  if (unsigned.length > 0) {
+    throw new SigV4Error(
+      "AccessDenied",
+      "There were headers present in the request which were not signed",
+      { HeadersNotSigned: unsigned.join(", ") },
+    );
+  }
 
   // The payload hash: a signed query parameter, else a signed header, else UNSIGNED-PAYLOAD
   // (MinIO's rule; AWS documents only UNSIGNED-PAYLOAD for presigned URLs).

@@ -487,6 +487,35 @@ Deno.test("rejects bad presigned parameters with AuthorizationQueryParametersErr
   assert.equal((await authenticateRequest(longest, options())).kind, "signed");
 });
 
+Deno.test("refuses x-amz-* headers that a presigned URL did not sign", async () => {
+  const base = request("PUT", "/b/k", "", { host: HOST, "x-amz-acl": "private" });
+  const creds = { accessKey: AK, secretKey: SK, region: "us-east-1", date: EXAMPLE_TIME };
+  const signedAcl = presignRequestForTest(base, {
+    ...creds,
+    expiresSeconds: 60,
+    signedHeaders: ["host", "x-amz-acl"],
+  });
+  assert.equal((await authenticateRequest(signedAcl, options())).kind, "signed");
+  const url = presignRequestForTest(base, { ...creds, expiresSeconds: 60 });
+  for (const [name, value] of [["x-amz-acl", "public-read"], ["x-amz-meta-owner", "mallory"]]) {
+    const headers = new Headers({ host: HOST });
+    headers.set(name!, value!);
+    const e = await rejects(
+      authenticateRequest({ ...url, headers }, options()),
+      "AccessDenied",
+      /not signed/,
+    );
+    assert.equal(e.details.HeadersNotSigned, name);
+  }
+  // x-amz-content-sha256 is tolerated unsigned, and ignored: the payload stays unsigned.
+  const tolerated = { ...url, headers: new Headers({ host: HOST, "x-amz-content-sha256": EMPTY }) };
+  const result = await authenticateRequest(tolerated, options());
+  assert.equal(result.kind === "signed" && result.payload.type, "unsigned");
+  // Other headers are the holder's business, as on AWS.
+  const other = { ...url, headers: new Headers({ host: HOST, "content-type": "text/plain" }) };
+  assert.equal((await authenticateRequest(other, options())).kind, "signed");
+});
+
 Deno.test("rejects a presigned URL used before its time or after it expired", async () => {
   const base = request("GET", "/b/k", "", { host: HOST });
   const url = presignRequestForTest(base, {
