@@ -15,6 +15,7 @@ import {
   ERASURE_BLOCK_BYTES,
   INLINE_DATA_BYTES_MAX,
   METADATA_RECORD_BYTES_MAX,
+  OBJECT_SIZE_BYTES_MAX,
   PART_SIZE_BYTES_MAX,
   PART_SIZE_BYTES_MIN,
   PUT_OBJECT_SIZE_BYTES_MAX,
@@ -62,6 +63,7 @@ import { combineCrc, createHasher, createHasherSync, toBase64, toHex } from "../
 import { logger } from "../util/logger.ts";
 import {
   BitrotDetected,
+  EntityTooLarge,
   InvalidPart,
   InvalidPartOrder,
   ObjectNotFound,
@@ -1040,6 +1042,13 @@ export class ErasureSet {
       const dir = uploadDir(bucket, key, uploadId);
       const now = Date.now();
       const size = chosen.reduce((n, c) => n + c.rec.size, 0);
+      if (size > OBJECT_SIZE_BYTES_MAX) {
+        throw new EntityTooLarge(
+          `The parts add up to ${size} bytes, above ${OBJECT_SIZE_BYTES_MAX}`,
+          bucket,
+          key,
+        );
+      }
       const parts: PartRecord[] = chosen.map((c) => ({
         number: c.rec.number,
         size: c.rec.size,

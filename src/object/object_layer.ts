@@ -82,6 +82,8 @@ export class ShaleObjectLayer implements ObjectLayer {
   readonly sets: ErasureSet[];
   readonly #cache = new DirCache();
   readonly #buckets = new Map<string, BucketInfo>();
+  /** Bucket records as last read or written here (single node: this process is the writer). */
+  readonly #bucketRecords = new Map<string, BucketRecord>();
   readonly #locker: Locker;
   readonly #allDrives: Drive[];
   readonly #online: Array<Drive | undefined>;
@@ -124,6 +126,14 @@ export class ShaleObjectLayer implements ObjectLayer {
   }
 
   async #readBucket(bucket: string): Promise<BucketRecord | undefined> {
+    const cached = this.#bucketRecords.get(bucket);
+    if (cached !== undefined) return cached;
+    const rec = await this.#readBucketFromDrives(bucket);
+    if (rec !== undefined) this.#bucketRecords.set(bucket, rec);
+    return rec;
+  }
+
+  async #readBucketFromDrives(bucket: string): Promise<BucketRecord | undefined> {
     const results = await Promise.all(this.#online.map(async (d) => {
       if (d === undefined) return "offline" as const;
       try {
@@ -185,6 +195,7 @@ export class ShaleObjectLayer implements ObjectLayer {
   async makeBucket(bucket: string): Promise<void> {
     const unlock = await this.#locker.lock(`bucket:${bucket}`, "write");
     try {
+      this.#bucketRecords.delete(bucket);
       if (await this.#readBucket(bucket) !== undefined) {
         throw new BucketExists(`Bucket "${bucket}" already exists`, bucket);
       }
@@ -240,6 +251,7 @@ export class ShaleObjectLayer implements ObjectLayer {
       }
       await this.#removeBucketEverywhere(bucket);
       this.#buckets.delete(bucket);
+      this.#bucketRecords.delete(bucket);
       this.#cache.touch(bucket);
     } finally {
       unlock();
@@ -273,8 +285,11 @@ export class ShaleObjectLayer implements ObjectLayer {
       if (rec === undefined) throw new BucketNotFound(`Bucket "${bucket}" not found`, bucket);
       const configs = rec.configs.filter(([n]) => n !== name);
       if (value !== undefined) configs.push([name, value]);
-      const done = await this.#writeBucket(bucket, { createdMs: rec.createdMs, configs }, false);
-      if (!this.#quorumOk(done)) {
+      const next = { createdMs: rec.createdMs, configs };
+      this.#bucketRecords.delete(bucket);
+      const done = await this.#writeBucket(bucket, next, false);
+      if (this.#quorumOk(done)) this.#bucketRecords.set(bucket, next);
+      else {
         throw new QuorumLost(`Too few drives stored the ${name} of "${bucket}"`, bucket);
       }
     } finally {
