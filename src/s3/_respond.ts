@@ -1,5 +1,4 @@
 /** Response builders shared by the operations. */
-import type { ObjectInfo } from "../object/types.ts";
 import type { XmlWriter } from "./xml.ts";
 
 /** The owner every bucket and object shows until IAM exists (a fixed canonical user id). */
@@ -46,9 +45,4 @@ export function encodeForListing(value: string, urlEncode: boolean): string {
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-}
-
-/** Storage class as listings show it. */
-export function storageClassOf(info: ObjectInfo): string {
-  return info.storageClass;
 }
