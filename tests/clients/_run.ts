@@ -103,6 +103,7 @@ export async function readTree(dir: string): Promise<Map<string, Uint8Array>> {
 
 /** Writes `files` (relative path -> bytes) under `dir`, making folders as needed. */
 export async function writeTree(dir: string, files: Map<string, Uint8Array>): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
   for (const [path, data] of files) {
     const slash = path.lastIndexOf("/");
     if (slash > 0) await Deno.mkdir(`${dir}/${path.slice(0, slash)}`, { recursive: true });
