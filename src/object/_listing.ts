@@ -48,6 +48,9 @@ export class DirCache {
       return hit.cands;
     }
     const cands = await buildCandidates(drive, dir, base);
+    // Leaf key directories (no key segments below) are listed on every walk that passes them
+    // but never cached: caching them would evict the large directories a paging walk reuses.
+    if (cands.length === 0) return cands;
     this.#entries.set(id, { gen, cands });
     while (this.#entries.size > LIST_DIR_CACHE_ENTRIES_MAX) {
       const oldest = this.#entries.keys().next().value as string;
