@@ -157,9 +157,11 @@ export class FsDrive implements Drive {
           throw toError(e);
         }
       },
-      async close(): Promise<void> {
+      close: async (): Promise<void> => {
         try {
           await file.syncData();
+          // The new file's directory entry must be durable too, not only its bytes.
+          await this.#syncDir(parentOf(rel));
         } catch (e) {
           throw toError(e);
         } finally {
