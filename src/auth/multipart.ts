@@ -8,6 +8,7 @@
  * truncated upload cannot be committed.
  */
 import { POST_FORM_FIELDS_BYTES_MAX } from "../config/limits.ts";
+import { assert } from "../util/assert.ts";
 import { SigV4Error } from "./types.ts";
 
 export interface ParsedPostForm {
@@ -59,14 +60,54 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
 }
 
 /**
+ * Boyer-Moore-Horspool search for one needle (the delimiter, at most 74 bytes): it looks at about
+ * one byte in `needle.length` of the file data, where a first-byte scan stops at every CR, which
+ * text files have on every line.
+ */
+class NeedleSearch {
+  readonly #needle: Uint8Array;
+  readonly #skip = new Uint8Array(256);
+  constructor(needle: Uint8Array) {
+    const m = needle.length;
+    assert(m >= 2 && m <= 255, `needle of ${m} bytes`);
+    this.#needle = needle;
+    this.#skip.fill(m);
+    for (let k = 0; k < m - 1; k++) this.#skip[needle[k]!] = m - 1 - k;
+  }
+  get length(): number {
+    return this.#needle.length;
+  }
+  indexIn(hay: Uint8Array, from: number): number {
+    const needle = this.#needle;
+    const m = needle.length;
+    const last = needle[m - 1]!;
+    const skip = this.#skip;
+    for (let i = from + m - 1; i < hay.length; i += skip[hay[i]!]!) {
+      if (hay[i] !== last) continue;
+      let j = m - 2;
+      let k = i - 1;
+      while (j >= 0 && hay[k] === needle[j]) {
+        j--;
+        k--;
+      }
+      if (j < 0) return k + 1;
+    }
+    return -1;
+  }
+}
+
+/**
  * The next delimiter in `buf`: a match of `delimiter` followed by "--", CRLF or transport padding
  * (RFC 2046); a match followed by anything else is content ("--boundaryX" is not a boundary).
  * `sure` is false when the bytes after a match have not arrived yet. -1: no match at all.
  */
-function findDelimiter(buf: Uint8Array, delimiter: Uint8Array): { at: number; sure: boolean } | -1 {
+function findDelimiter(
+  buf: Uint8Array,
+  delimiter: NeedleSearch,
+): { at: number; sure: boolean } | -1 {
   let from = 0;
   for (;;) {
-    const at = indexOfBytes(buf, delimiter, from);
+    const at = delimiter.indexIn(buf, from);
     if (at < 0) return -1;
     const after = at + delimiter.length;
     if (after + 2 > buf.length) return { at, sure: false };
@@ -137,7 +178,7 @@ export async function parseMultipartForm(
   }
   const budget = opts.fieldsBytesMax ?? POST_FORM_FIELDS_BYTES_MAX;
   const reader = body.getReader();
-  const delimiter = encoder.encode(`\r\n--${boundary}`);
+  const delimiter = new NeedleSearch(encoder.encode(`\r\n--${boundary}`));
   // `pending` starts with a CRLF so that the first delimiter looks like every other one.
   let pending: Uint8Array = encoder.encode("\r\n");
   let consumed = 0;
@@ -291,7 +332,25 @@ export async function parseMultipartForm(
             controller.error(malformed("the body ends inside the file"));
             return;
           }
-          pending = concat(pending, r.value);
+          // `pending` is a short tail here. If no delimiter starts in it (looked for in a small
+          // window over the seam, which must reach a whole delimiter past the tail), it is file
+          // data and the new piece is searched as it is, without copying it behind the tail.
+          const window = concat(
+            pending,
+            r.value.subarray(0, Math.min(r.value.length, delimiter.length + 2)),
+          );
+          const seam = findDelimiter(window, delimiter);
+          const conclusive = r.value.length >= delimiter.length + 2;
+          if (!conclusive || (seam !== -1 && seam.at < pending.length)) {
+            pending = concat(pending, r.value);
+          } else {
+            const tail = pending;
+            pending = r.value;
+            if (tail.length > 0) {
+              controller.enqueue(tail);
+              return;
+            }
+          }
         }
       },
       cancel(reason) {
