@@ -129,3 +129,5 @@ export const KMS_KEY_VERSIONS_MAX = 1000;
 export const DELETE_OBJECTS_PARALLEL_MAX = 16;
 /** PUT keeps at most this many encoded blocks in flight to the drives while reading the next. */
 export const WRITE_BEHIND_BLOCKS_MAX = 2;
+/** AWS: ListBuckets returns at most 10,000 buckets a page (max-buckets). */
+export const LIST_BUCKETS_PAGE_MAX = 10_000;
