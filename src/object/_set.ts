@@ -1234,7 +1234,16 @@ class SetObjectReader implements ObjectReader {
     }
     const steps = stepsOf();
     this.#streams++;
-    const readers: FileReader[] = [];
+    /** Open shard files per part index; a part's files close once the stream moves past it. */
+    const readers = new Map<number, FileReader[]>();
+    const closeBefore = (part: number) => {
+      for (const [pi, list] of readers) {
+        if (pi >= part) continue;
+        for (const r of list) r.close();
+        readers.delete(pi);
+      }
+      for (const pi of decoders.keys()) if (pi < part) decoders.delete(pi);
+    };
     const decoders = new Map<number, PartDecoder>();
     const decoderFor = (pi: number) => {
       let dec = decoders.get(pi);
@@ -1244,7 +1253,13 @@ class SetObjectReader implements ObjectReader {
           k,
           m,
           layout: partLayout(p.size, blockBytes, k),
-          sources: this.set.sourcesFor(this.bucket, this.key, this.resolved, p.number, readers),
+          sources: this.set.sourcesFor(
+            this.bucket,
+            this.key,
+            this.resolved,
+            p.number,
+            readers.get(pi) ?? (readers.set(pi, []), readers.get(pi)!),
+          ),
           onShardBad: (shard, block, reason) =>
             logger.warn("Shard unreadable, reconstructed from the others", {
               bucket: this.bucket,
@@ -1260,7 +1275,7 @@ class SetObjectReader implements ObjectReader {
       return dec;
     };
     let exhausted = false;
-    const inflight: Array<Promise<Uint8Array>> = [];
+    const inflight: Array<{ part: number; data: Promise<Uint8Array> }> = [];
     const fill = () => {
       while (inflight.length <= READ_AHEAD_BLOCKS_MAX && !exhausted) {
         const it = steps.next();
@@ -1271,28 +1286,30 @@ class SetObjectReader implements ObjectReader {
         const s = it.value;
         const p = decoderFor(s.part).readBlock(s.block).then((b) => b.subarray(s.from, s.to));
         p.catch(() => {});
-        inflight.push(p);
+        inflight.push({ part: s.part, data: p });
       }
     };
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      for (const r of readers) r.close();
+      closeBefore(Number.POSITIVE_INFINITY);
       this.#streams--;
       this.#release();
     };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         fill();
-        const p = inflight.shift();
-        if (p === undefined) {
+        const next = inflight.shift();
+        if (next === undefined) {
           finish();
           controller.close();
           return;
         }
+        // Steps run in order: no block of an earlier part is in flight any more.
+        closeBefore(next.part);
         try {
-          controller.enqueue(await p);
+          controller.enqueue(await next.data);
         } catch (e) {
           finish();
           controller.error(translate(e, this.bucket, this.key));
