@@ -52,6 +52,27 @@ Deno.test({
         equal(ver.Status, undefined);
       });
 
+      await t.step(
+        "pages ListBuckets with prefix, max-buckets and continuation token",
+        async () => {
+          for (const b of ["page-a", "page-b", "page-c"]) {
+            await s3.send(new CreateBucketCommand({ Bucket: b }));
+          }
+          const first = await s3.send(new ListBucketsCommand({ Prefix: "page-", MaxBuckets: 2 }));
+          deepEqual(first.Buckets?.map((b) => b.Name), ["page-a", "page-b"]);
+          ok(first.ContinuationToken);
+          const rest = await s3.send(
+            new ListBucketsCommand({
+              Prefix: "page-",
+              MaxBuckets: 2,
+              ContinuationToken: first.ContinuationToken,
+            }),
+          );
+          deepEqual(rest.Buckets?.map((b) => b.Name), ["page-c"]);
+          equal(rest.ContinuationToken, undefined);
+        },
+      );
+
       await t.step("answers BucketAlreadyOwnedByYou and NoSuchBucket", async () => {
         equal(
           await errorCode(s3.send(new CreateBucketCommand({ Bucket: bucket }))),
