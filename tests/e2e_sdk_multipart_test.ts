@@ -123,6 +123,20 @@ Deno.test({
           ),
           "InvalidPartNumber",
         );
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "single", Body: "whole" }));
+        const single = await s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: "single", PartNumber: 1 }),
+        );
+        equal(single.$metadata.httpStatusCode, 206);
+        equal(single.ContentRange, "bytes 0-4/5");
+        equal(single.PartsCount, undefined);
+        equal(new TextDecoder().decode(await bodyBytes(single.Body)), "whole");
+        equal(
+          await errorCode(
+            s3.send(new GetObjectCommand({ Bucket: bucket, Key: "single", PartNumber: 2 })),
+          ),
+          "InvalidPartNumber",
+        );
         const attrs = await s3.send(
           new GetObjectAttributesCommand({
             Bucket: bucket,

@@ -57,7 +57,9 @@ export async function readObject(ctx: RequestContext, withBody: boolean): Promis
     let partial = false;
     if (partNumber !== undefined) {
       if (info.parts.length === 0) {
+        // A single-PUT object is its own part 1, served as a range over all of it (as AWS).
         if (partNumber !== 1) throw new S3Error("InvalidPartNumber");
+        partial = info.size > 0;
       } else {
         const part = info.parts[partNumber - 1];
         if (part === undefined) throw new S3Error("InvalidPartNumber");
