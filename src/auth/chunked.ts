@@ -18,8 +18,8 @@
  *   consumer that commits on a clean end never commits a body that did not verify.
  *
  * Tolerated, because SDKs and AWS's own examples differ: a blank line between the final chunk and
- * the trailers, trailer lines ending in a bare LF, and a body that ends without its final blank
- * line once everything that is signed has been verified.
+ * the trailers, trailer lines ending in a bare LF, one extra CRLF at the very end, and a body that
+ * ends without its final blank line once everything that is signed has been verified.
  */
 import { createHash, createHmac } from "node:crypto";
 import {
@@ -101,6 +101,7 @@ export class AwsChunkedDecoder {
   #trailerSigned = false;
   #blankSkipped = false;
   #hmac: KeyedHmac | undefined;
+  #extraEolBytes = 0;
   readonly trailers = new Headers();
 
   constructor(readonly opts: DecodeAwsChunkedOptions) {
@@ -165,8 +166,15 @@ export class AwsChunkedDecoder {
           }
           break;
         }
-        case "done":
-          throw malformed("data after the final chunk");
+        case "done": {
+          // Some clients end with one more CRLF than the format has (MinIO tolerates it too).
+          const c = piece[pos];
+          if ((c !== CR && c !== LF) || ++this.#extraEolBytes > 2) {
+            throw malformed("data after the final chunk");
+          }
+          pos++;
+          break;
+        }
       }
     }
   }

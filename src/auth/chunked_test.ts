@@ -278,6 +278,10 @@ Deno.test("reads unsigned chunks with trailers (STREAMING-UNSIGNED-PAYLOAD-TRAIL
   assertBytes(out.data, data);
   assert.equal(out.trailers?.get("x-amz-checksum-crc32"), "i9aeUg==");
 
+  // One extra CRLF at the very end is tolerated.
+  const extra = await decode(enc.encode("3\r\nabc\r\n0\r\n\r\n\r\n"), { trailer: false });
+  assert.equal(extra.error, undefined, String(extra.error));
+
   // Trailer lines ending in a bare LF are read too.
   const lf = enc.encode("3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\n\n");
   const lfOut = await decode(lf, { trailer: true });
@@ -314,6 +318,7 @@ Deno.test("rejects malformed framing: bad sizes, missing CRLF, data after the en
     "3\nabc\r\n0\r\n\r\n",
     "3\r\nabcd\r\n0\r\n\r\n",
     "3\r\nabc\r\n0\r\n\r\nextra",
+    "3\r\nabc\r\n0\r\n\r\n\r\n\r\n",
     "-3\r\nabc\r\n0\r\n\r\n",
     "3;ext=1\r\nabc\r\n0\r\n\r\n",
     "0x3\r\nabc\r\n0\r\n\r\n",
