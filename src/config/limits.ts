@@ -57,6 +57,12 @@ export const CHUNK_SIZE_BYTES_MAX = 16 * MiB;
 /** aws-chunked: the trailer section holds at most this many header lines (AWS sends one checksum). */
 export const CHUNK_TRAILER_LINES_MAX = 16;
 /**
+ * aws-chunked: a signed chunk that arrives in more network reads than this is copied into one
+ * buffer of its size instead of being held as views of the reads (so memory stays ~one chunk even
+ * when a client trickles bytes). No AWS equivalent.
+ */
+export const CHUNK_HELD_VIEWS_MAX = 16;
+/**
  * SigV4 signing keys kept (one per secret, day and region; four HMACs saved per request). AWS and
  * MinIO have no such limit; this bounds our cache.
  */
