@@ -25,7 +25,11 @@ export function parseRange(header: string | null, size: number): ByteRange | und
     });
   if (a === "") {
     const n = Number(b);
-    if (n === 0 || size === 0) throw unsatisfiable();
+    if (n === 0) throw unsatisfiable();
+    // RFC 9110 14.1.2: on an empty representation only a non-zero suffix range is satisfiable;
+    // it selects nothing, so the whole (empty) object is answered, 200 (readers of file tails
+    // rely on it).
+    if (size === 0) return undefined;
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
