@@ -357,32 +357,51 @@ export class ShaleObjectLayer implements ObjectLayer {
     }
     const walkers: Walker[] = [];
     const walkedPerSet = new Map<ErasureSet, number>();
+    /** Drives of each set not walked yet: a walker whose drive fails moves to one of them. */
+    const spares = new Map<ErasureSet, Drive[]>();
+    const walkOpts = (from: string) =>
+      skip === undefined ? { bucket, prefix, after: from } : { bucket, prefix, after: from, skip };
     for (const set of this.sets) {
       const m = set.geometryFor("STANDARD").m;
-      const drives = set.slots.filter((d): d is Drive => d !== undefined).slice(0, m + 1);
+      const online = set.slots.filter((d): d is Drive => d !== undefined);
+      const drives = online.slice(0, m + 1);
+      spares.set(set, online.slice(m + 1));
       walkedPerSet.set(set, drives.length);
       for (const d of drives) {
-        const opts = skip === undefined
-          ? { bucket, prefix, after }
-          : { bucket, prefix, after, skip };
-        walkers.push({ set, drive: d, gen: walkDrive(d, this.#cache, opts), head: undefined });
+        walkers.push({
+          set,
+          drive: d,
+          gen: walkDrive(d, this.#cache, walkOpts(after)),
+          head: undefined,
+        });
       }
     }
-    const advance = async (w: Walker) => {
-      try {
-        const r = await w.gen.next();
-        w.head = r.done ? undefined : r.value;
-      } catch (e) {
-        const now = Date.now();
-        if ((this.#listWarned.get(w.drive.path) ?? 0) < now - 60_000) {
-          this.#listWarned.set(w.drive.path, now);
-          logger.warn("A drive failed while listing; continuing without it", {
-            drive: w.drive.path,
-            bucket,
-            error: e,
-          });
+    /** The last key yielded: everything up to it has been merged already. */
+    let lastYielded = after;
+    const advance = async (w: Walker): Promise<void> => {
+      while (true) {
+        try {
+          const r = await w.gen.next();
+          w.head = r.done ? undefined : r.value;
+          return;
+        } catch (e) {
+          const now = Date.now();
+          if ((this.#listWarned.get(w.drive.path) ?? 0) < now - 60_000) {
+            this.#listWarned.set(w.drive.path, now);
+            logger.warn("A drive failed while listing; continuing on another drive", {
+              drive: w.drive.path,
+              bucket,
+              error: e,
+            });
+          }
+          const spare = spares.get(w.set)!.shift();
+          if (spare === undefined) {
+            w.head = undefined;
+            return;
+          }
+          w.drive = spare;
+          w.gen = walkDrive(spare, this.#cache, walkOpts(lastYielded));
         }
-        w.head = undefined;
       }
     };
     await Promise.all(walkers.map(advance));
@@ -398,6 +417,7 @@ export class ShaleObjectLayer implements ObjectLayer {
         const same = walkers.filter((w) => w.head?.key === min);
         const set = same[0]!.set;
         const seen = same.filter((w) => w.set === set).map((w) => w.head!.meta);
+        lastYielded = min;
         yield { key: min, set, seen, walked: walkedPerSet.get(set)! };
         await Promise.all(same.map(advance));
       }
