@@ -395,6 +395,30 @@ Deno.test({
         });
       }
 
+      await t.step("takes a streamed body sent aws-chunked with a checksum trailer", async () => {
+        const data = bytesOf(3 * MiB + 17, 77);
+        const { Readable } = await import("node:stream");
+        const chunks = Array.from(
+          { length: Math.ceil(data.length / 65536) },
+          (_, i) => data.subarray(i * 65536, (i + 1) * 65536),
+        );
+        const put = await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: "streamed",
+            Body: Readable.from(chunks),
+            ContentLength: data.length,
+            ChecksumAlgorithm: "CRC32C",
+          }),
+        );
+        ok(put.ChecksumCRC32C);
+        const got = await s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: "streamed", ChecksumMode: "ENABLED" }),
+        );
+        equal(got.ChecksumCRC32C, put.ChecksumCRC32C);
+        deepEqual(await bodyBytes(got.Body), data);
+      });
+
       await t.step(
         "rejects a wrong checksum header with BadDigest and stores nothing",
         async () => {
