@@ -10,8 +10,9 @@
  *   The trailer signature covers "AWS4-HMAC-SHA256-TRAILER\n<date>\n<scope>\n<final chunk's
  *   signature>\n<sha256 of the trailer lines as name:value\n>".
  * - Unsigned (STREAMING-UNSIGNED-PAYLOAD-TRAILER): `<hex-size>\r\n<data>\r\n` ... `0\r\n`, trailers.
- * - A signed chunk is held (as views of the pieces it arrived in, not copied) until its signature
- *   verifies and only then released, so at most one chunk (CHUNK_SIZE_BYTES_MAX) is buffered;
+ * - A signed chunk is held (as views of the pieces it arrived in, copied only when it came in many
+ *   small reads) until its signature verifies and only then released, so at most one chunk
+ *   (CHUNK_SIZE_BYTES_MAX) is buffered;
  *   unsigned chunks flow through as they arrive. Lines (chunk headers, trailers) are the only bytes
  *   copied, and they are bounded by CHUNK_HEADER_BYTES_MAX and CHUNK_TRAILER_BYTES_MAX.
  * - Every failure errors the stream (never a clean close), and so does a body that ends early: a
@@ -24,6 +25,7 @@
 import { createHash, createHmac } from "node:crypto";
 import {
   CHUNK_HEADER_BYTES_MAX,
+  CHUNK_HELD_VIEWS_MAX,
   CHUNK_SIZE_BYTES_MAX,
   CHUNK_TRAILER_BYTES_MAX,
   CHUNK_TRAILER_LINES_MAX,
@@ -102,6 +104,9 @@ export class AwsChunkedDecoder {
   #blankSkipped = false;
   #hmac: KeyedHmac | undefined;
   #extraEolBytes = 0;
+  #chunkSize = 0;
+  #copy: Uint8Array | undefined;
+  #copyLength = 0;
   readonly trailers = new Headers();
 
   constructor(readonly opts: DecodeAwsChunkedOptions) {
@@ -136,7 +141,7 @@ export class AwsChunkedDecoder {
           this.#remaining -= take;
           if (this.#hash !== undefined) {
             this.#hash.update(data);
-            this.#held.push(data);
+            this.#hold(data);
           } else {
             out.push(data);
           }
@@ -144,7 +149,12 @@ export class AwsChunkedDecoder {
             if (this.#hash !== undefined) {
               this.#verifyChunk(this.#hash.digest("hex"));
               this.#hash = undefined;
-              for (const h of this.#held) out.push(h);
+              if (this.#copy !== undefined) {
+                out.push(this.#copy.subarray(0, this.#copyLength));
+                this.#copy = undefined;
+              } else {
+                for (const h of this.#held) out.push(h);
+              }
               this.#held = [];
             }
             this.#state = "data-crlf";
@@ -177,6 +187,28 @@ export class AwsChunkedDecoder {
         }
       }
     }
+  }
+
+  /**
+   * Holds a piece of a signed chunk until the chunk verifies: as views of the reads it came in,
+   * or, once there are more than CHUNK_HELD_VIEWS_MAX of them, copied into one buffer of the
+   * chunk's size, so that a trickled chunk costs no more memory than a whole one.
+   */
+  #hold(data: Uint8Array): void {
+    if (this.#copy === undefined) {
+      this.#held.push(data);
+      if (this.#held.length <= CHUNK_HELD_VIEWS_MAX) return;
+      this.#copy = new Uint8Array(this.#chunkSize);
+      this.#copyLength = 0;
+      for (const h of this.#held) {
+        this.#copy.set(h, this.#copyLength);
+        this.#copyLength += h.length;
+      }
+      this.#held = [];
+      return;
+    }
+    this.#copy.set(data, this.#copyLength);
+    this.#copyLength += data.length;
   }
 
   /** Called at the end of the body: throws unless everything arrived and verified. */
@@ -255,6 +287,7 @@ export class AwsChunkedDecoder {
     }
     this.#state = "data";
     this.#remaining = size;
+    this.#chunkSize = size;
     if (this.opts.signing !== undefined) this.#hash = createHash("sha256");
   }
 

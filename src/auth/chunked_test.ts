@@ -145,6 +145,18 @@ Deno.test("rejects a changed trailer value with SignatureDoesNotMatch", async ()
   assertCode(out, "SignatureDoesNotMatch");
 });
 
+Deno.test("decodes a signed chunk trickled in many small reads, and refuses a forged one", async () => {
+  // Pieces of 100 bytes: each 64 KiB chunk arrives in ~650 reads, past CHUNK_HELD_VIEWS_MAX.
+  const out = await decode(DOC_BODY, { signing: context(SEED), trailer: false }, [100]);
+  assert.equal(out.error, undefined, String(out.error));
+  assertBytes(out.data, DATA);
+  const tampered = DOC_BODY.slice();
+  tampered[50_000] = 0x62;
+  const bad = await decode(tampered, { signing: context(SEED), trailer: false }, [100]);
+  assertCode(bad, "SignatureDoesNotMatch");
+  assert.equal(bad.data.length, 0);
+});
+
 Deno.test("never releases the bytes of a chunk whose signature fails", async () => {
   const secondDataStart = DOC_BODY.indexOf(0x0a, 65536 + 90) + 1;
   const tampered = DOC_BODY.slice();
