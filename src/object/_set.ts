@@ -231,7 +231,17 @@ export class ErasureSet {
       if (best === undefined || v.modTimeMs > best[0]![1].modTimeMs) best = g;
     }
     if (best === undefined) {
-      if (this.#absent(results) || groups.size === 0 && this.#allAnswered(results)) return;
+      if (this.#absent(results)) return;
+      const corrupt = results.filter((r) => r.state === "corrupt").length;
+      if (corrupt > 0) {
+        throw new BitrotDetected(
+          `The object's metadata is corrupt on ${corrupt} drives and no read quorum agrees (${
+            this.#summary(results)
+          })`,
+          bucket,
+          key,
+        );
+      }
       throw new QuorumLost(
         `Too few drives agree on the object's metadata (${this.#summary(results)})`,
         bucket,

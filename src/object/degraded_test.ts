@@ -188,3 +188,22 @@ Deno.test("a block corrupt on more than m drives is refused with BitrotDetected"
     await c.cleanup();
   }
 });
+
+Deno.test("metadata records corrupt on too many drives give BitrotDetected, never wrong data", async () => {
+  const c = await fsCluster(4);
+  try {
+    await c.layer.makeBucket("bkt");
+    await c.layer.putObject("bkt", "k", bodyOf(new Uint8Array(10).fill(1)), {
+      size: 10,
+      metadata: { user: {} },
+    });
+    for (const p of c.paths.slice(0, 3)) {
+      const bytes = await Deno.readFile(`${p}/bkt/k/~meta`);
+      bytes[20] = bytes[20]! ^ 0x10;
+      await Deno.writeFile(`${p}/bkt/k/~meta`, bytes);
+    }
+    await assert.rejects(() => c.layer.getObjectInfo("bkt", "k"), BitrotDetected);
+  } finally {
+    await c.cleanup();
+  }
+});
