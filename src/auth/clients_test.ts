@@ -22,9 +22,9 @@ interface Received {
   trailers: Record<string, string>;
 }
 
-async function serve(tls?: { cert: string; key: string }): Promise<
-  { url: string; received: Received[]; errors: string[]; close: () => Promise<void> }
-> {
+function serve(
+  tls?: { cert: string; key: string },
+): { url: string; received: Received[]; errors: string[]; close: () => Promise<void> } {
   const received: Received[] = [];
   const errors: string[] = [];
   const listen = { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...(tls ?? {}) };
@@ -100,7 +100,7 @@ function payload(size: number): Uint8Array<ArrayBuffer> {
 const sha256 = (d: Uint8Array) => createHash("sha256").update(d).digest("hex");
 
 Deno.test("the AWS SDK for JavaScript uploads verify in every checksum mode", async () => {
-  const srv = await serve();
+  const srv = serve();
   try {
     const data = payload(300_000);
     for (const requestChecksumCalculation of ["WHEN_SUPPORTED", "WHEN_REQUIRED"] as const) {
@@ -151,7 +151,7 @@ Deno.test({
   name: "boto3 uploads from bytes and from a file object verify",
   ignore: !(await hasBoto3()),
   fn: async () => {
-    const srv = await serve();
+    const srv = serve();
     try {
       const script = `
 import io, sys, boto3
@@ -229,7 +229,7 @@ Deno.test({
   name: "boto3 and the aws CLI over HTTPS upload bodies that verify (aws-chunked with trailers)",
   ignore: tls === undefined || !(await hasBoto3()),
   fn: async () => {
-    const srv = await serve(tls);
+    const srv = serve(tls);
     const dir = await Deno.makeTempDir();
     try {
       const data = payload(300_000);
