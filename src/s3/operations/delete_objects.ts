@@ -1,4 +1,5 @@
 import { DELETE_OBJECTS_KEYS_MAX, DELETE_OBJECTS_PARALLEL_MAX } from "../../config/limits.ts";
+import { logger } from "../../util/logger.ts";
 import type { RequestContext } from "../context.ts";
 import { S3Error, toS3Error } from "../errors.ts";
 import { checkObjectKey } from "../_names.ts";
@@ -48,7 +49,15 @@ export async function deleteObjects(ctx: RequestContext): Promise<Response> {
         }
         await ctx.objects.deleteObject(ctx.bucket, req.key);
       } catch (e) {
-        outcome.error = toS3Error(e) ?? new S3Error("InternalError");
+        const err = toS3Error(e);
+        if (err === undefined) {
+          logger.error("DeleteObjects: one key failed unexpectedly", {
+            requestId: ctx.requestId,
+            key: req.key,
+            error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+          });
+        }
+        outcome.error = err ?? new S3Error("InternalError");
       }
       outcomes[i] = outcome;
     }
