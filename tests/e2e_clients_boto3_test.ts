@@ -15,6 +15,8 @@ const CHECKS = [
   "creates the bucket",
   "upload_file and download_file round-trip every size byte-exact",
   "upload_file sends a 3-part multipart upload with the multipart ETag",
+  "a managed copy of a multipart object uses UploadPartCopy and keeps the bytes",
+  "flexible checksums are validated, stored and returned, whole and per part",
   "a paginator lists 2,500 keys, each once and in order",
   "presigned GET and PUT URLs work with plain urllib",
   "head_object returns size, ETag, type and metadata",

@@ -7,13 +7,16 @@ exits 0 only when every check passed.
 """
 
 import concurrent.futures
+import base64
 import hashlib
+import io
 import json
 import os
 import random
 import sys
 import traceback
 import urllib.request
+import zlib
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -124,6 +127,50 @@ def multipart_upload():
         expect(f.read() == data, "multipart download differs")
 
 
+@check("a managed copy of a multipart object uses UploadPartCopy and keeps the bytes")
+def managed_copy():
+    size = 2 * PART_SIZE + 12345
+    data = data_of(size, 3)  # the bytes of multi/object
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
+    s3.copy({"Bucket": BUCKET, "Key": "multi/object"}, BUCKET, "multi/copy", Config=config)
+    head = s3.head_object(Bucket=BUCKET, Key="multi/copy")
+    expect(head["ETag"].endswith('-3"'), f"managed copy was not multipart: {head['ETag']}")
+    expect(head["ContentLength"] == size, f"copy ContentLength {head['ContentLength']}")
+    got = s3.get_object(Bucket=BUCKET, Key="multi/copy")["Body"].read()
+    expect(got == data, "managed copy bytes differ")
+
+
+@check("flexible checksums are validated, stored and returned, whole and per part")
+def checksums():
+    body = b"hello checksum"
+    want = {
+        "CRC32": base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode(),
+        "SHA1": base64.b64encode(hashlib.sha1(body).digest()).decode(),
+        "SHA256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
+    }
+    for alg in ["CRC32", "CRC32C", "SHA1", "SHA256"]:
+        put = s3.put_object(Bucket=BUCKET, Key=f"checksum/{alg}", Body=body,
+                            ChecksumAlgorithm=alg)
+        head = s3.head_object(Bucket=BUCKET, Key=f"checksum/{alg}", ChecksumMode="ENABLED")
+        expect(head.get(f"Checksum{alg}") == put.get(f"Checksum{alg}"),
+               f"{alg}: put {put.get(f'Checksum{alg}')} head {head.get(f'Checksum{alg}')}")
+        if alg in want:
+            expect(head.get(f"Checksum{alg}") == want[alg], f"{alg}: {head.get(f'Checksum{alg}')}")
+    # A multipart upload's checksum is the checksum of the part checksums, suffixed "-N".
+    size = 2 * PART_SIZE + 1
+    data = data_of(size, 9)
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, "checksum/multipart", Config=config,
+                      ExtraArgs={"ChecksumAlgorithm": "SHA256"})
+    parts = [data[i:i + PART_SIZE] for i in range(0, size, PART_SIZE)]
+    composite = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()
+    head = s3.head_object(Bucket=BUCKET, Key="checksum/multipart", ChecksumMode="ENABLED")
+    expect(head.get("ChecksumSHA256") == f"{base64.b64encode(composite).decode()}-3",
+           f"multipart SHA256 {head.get('ChecksumSHA256')}")
+    got = s3.get_object(Bucket=BUCKET, Key="checksum/multipart")["Body"].read()
+    expect(got == data, "multipart checksum object bytes differ")
+
+
 def many_keys():
     """2,500 keys: 2,000 in 20 folders of 100, and for every 20th of those five siblings whose
     suffixes ("-", "/", "~", U+FF5E, U+1F600) sort differently as UTF-8 bytes than as UTF-16."""
@@ -156,6 +203,13 @@ def paginate():
     ):
         prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
     expect(prefixes == [f"many/{i:02d}/" for i in range(20)], f"prefixes {prefixes}")
+    # ListObjects (v1) pages with markers.
+    v1 = []
+    for page in s3.get_paginator("list_objects").paginate(
+        Bucket=BUCKET, Prefix="many/", PaginationConfig={"PageSize": 900}
+    ):
+        v1.extend(obj["Key"] for obj in page.get("Contents", []))
+    expect(v1 == seen, f"ListObjects v1 listed {len(v1)} keys, not the same {len(seen)}")
 
 
 @check("presigned GET and PUT URLs work with plain urllib")
@@ -225,7 +279,7 @@ def cleanup():
     s3.delete_bucket(Bucket=BUCKET)
 
 
-for step in [create_bucket, sizes_round_trip, multipart_upload, paginate, presigned, head,
-             delete_many, cleanup]:
+for step in [create_bucket, sizes_round_trip, multipart_upload, managed_copy, checksums, paginate,
+             presigned, head, delete_many, cleanup]:
     step()
 print(json.dumps({"ok": True, "checks": checks}))
