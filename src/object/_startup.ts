@@ -86,6 +86,12 @@ export async function startDrives(
 ): Promise<StartedDrives> {
   const n = drives.length;
   if (n === 0) throw new StartupError("No drives given");
+  const seen = new Set<string>();
+  for (const d of drives) {
+    const norm = d.path.replace(/\/+$/, "").replace(/\/\.\//g, "/").replace(/\/{2,}/g, "/");
+    if (seen.has(norm)) throw new StartupError(`Drive "${d.path}" is given more than once`);
+    seen.add(norm);
+  }
   const setSize = setSizeFor(n);
   if (setSize === undefined) {
     throw new StartupError(

@@ -173,3 +173,15 @@ Deno.test("parity settings outside the set size are refused", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a drive given twice is refused", async () => {
+  const { root, paths } = await tempPaths(4, "twice");
+  try {
+    await assert.rejects(
+      () => openObjectLayer({ drives: [paths[0]!, paths[1]!, paths[2]!, paths[0]! + "/"] }),
+      /given more than once/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
