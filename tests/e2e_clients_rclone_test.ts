@@ -86,28 +86,53 @@ Deno.test({
         s3.destroy();
       });
 
-      await t.step("lsf lists every file with its size, in byte order", async () => {
-        const out = await rclone(
-          "lsf",
-          "-R",
-          "--files-only",
-          "--format",
-          "ps",
-          "--separator",
-          "\t",
-          "shale:rclone-test/copy",
-        );
-        const listed = out.stdout.trim().split("\n").map((line) => line.split("\t"));
-        deepEqual(
-          listed,
-          [...tree.keys()].sort(byteOrder).map((name) => [name, String(tree.get(name)!.length)]),
-        );
-        const dirs = await rclone("lsf", "--dirs-only", "shale:rclone-test/copy");
-        deepEqual(
-          dirs.stdout.trim().split("\n"),
-          ["a/", "amp&semi;/", "plus+equals=/", "sizes/", "unicode/", "with space/"],
-        );
-      });
+      await t.step(
+        "lsf lists every file with its size, in byte order, however it pages",
+        async () => {
+          const out = await rclone(
+            "lsf",
+            "-R",
+            "--files-only",
+            "--format",
+            "ps",
+            "--separator",
+            "\t",
+            "shale:rclone-test/copy",
+          );
+          const listed = out.stdout.trim().split("\n").map((line) => line.split("\t"));
+          deepEqual(
+            listed,
+            [...tree.keys()].sort(byteOrder).map((name) => [name, String(tree.get(name)!.length)]),
+          );
+          // ListObjects v1 (markers) and v2 (tokens), with and without encoding-type=url, in pages
+          // of 2: the same names in the same order.
+          for (const version of ["1", "2"]) {
+            for (const encode of ["true", "false"]) {
+              const paged = await rclone(
+                "lsf",
+                "-R",
+                "--files-only",
+                "--s3-list-version",
+                version,
+                `--s3-list-url-encode=${encode}`,
+                "--s3-list-chunk",
+                "2",
+                "shale:rclone-test/copy",
+              );
+              deepEqual(
+                paged.stdout.trim().split("\n"),
+                listed.map(([name]) => name),
+                `list version ${version}, url-encode ${encode}`,
+              );
+            }
+          }
+          const dirs = await rclone("lsf", "--dirs-only", "shale:rclone-test/copy");
+          deepEqual(
+            dirs.stdout.trim().split("\n"),
+            ["a/", "amp&semi;/", "plus+equals=/", "sizes/", "unicode/", "with space/"],
+          );
+        },
+      );
 
       await t.step("sync mirrors changes and deletions, and check --download agrees", async () => {
         await rclone("sync", local, "shale:rclone-test/sync");
