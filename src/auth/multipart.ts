@@ -28,6 +28,8 @@ export interface ParseMultipartOptions {
 }
 
 const encoder = new TextEncoder();
+const CRLF = encoder.encode("\r\n");
+const HEADER_END = encoder.encode("\r\n\r\n");
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function malformed(message: string): SigV4Error {
@@ -104,8 +106,9 @@ class NeedleSearch {
 function findDelimiter(
   buf: Uint8Array,
   delimiter: NeedleSearch,
+  start = 0,
 ): { at: number; sure: boolean } | -1 {
-  let from = 0;
+  let from = start;
   for (;;) {
     const at = delimiter.indexIn(buf, from);
     if (at < 0) return -1;
@@ -183,6 +186,27 @@ export async function parseMultipartForm(
   let pending: Uint8Array = encoder.encode("\r\n");
   let consumed = 0;
   let ended = false;
+  // While reading fields, `pending` is a view into `store`, which grows by doubling, so that a
+  // form sent in tiny reads costs linear time, not quadratic.
+  let store = new Uint8Array(0);
+  let storeEnd = 0;
+  const append = (piece: Uint8Array) => {
+    const end = pending.byteOffset + pending.length;
+    if (
+      pending.buffer === store.buffer && end === storeEnd && end + piece.length <= store.length
+    ) {
+      store.set(piece, end);
+      storeEnd = end + piece.length;
+      pending = store.subarray(pending.byteOffset, storeEnd);
+      return;
+    }
+    const next = new Uint8Array(Math.max(4096, 2 * (pending.length + piece.length)));
+    next.set(pending, 0);
+    next.set(piece, pending.length);
+    store = next;
+    storeEnd = pending.length + piece.length;
+    pending = store.subarray(0, storeEnd);
+  };
 
   const fail = async (e: SigV4Error): Promise<never> => {
     await reader.cancel(e).catch(() => {});
@@ -213,7 +237,7 @@ export async function parseMultipartForm(
       ended = true;
       return false;
     }
-    pending = concat(pending, r.value);
+    append(r.value);
     return true;
   };
   /** Drops `n` bytes from the front of `pending`, counting them against the budget. */
@@ -222,14 +246,33 @@ export async function parseMultipartForm(
     pending = pending.subarray(n);
   };
 
-  /** Reads until `pending` holds a delimiter for certain; its index. */
-  const nextDelimiter = async (what: string): Promise<number> => {
+  /**
+   * Reads until `find(from)` finds what it looks for in `pending`; its index. Each search starts
+   * where the last one could no longer have matched (`tail` bytes before the old end).
+   */
+  const waitFor = async (
+    find: (from: number) => number,
+    tail: number,
+    what: string,
+  ): Promise<number> => {
+    let from = 0;
     for (;;) {
-      const found = findDelimiter(pending, delimiter);
-      if (found !== -1 && found.sure) return found.at;
+      const at = find(from);
+      if (at >= 0) return at;
+      from = Math.max(0, pending.length - tail);
       if (!(await more())) return await fail(malformed(what));
     }
   };
+  /** Reads until `pending` holds a delimiter for certain; its index. */
+  const nextDelimiter = (what: string): Promise<number> =>
+    waitFor(
+      (from) => {
+        const found = findDelimiter(pending, delimiter, from);
+        return found !== -1 && found.sure ? found.at : -1;
+      },
+      delimiter.length + 2,
+      what,
+    );
 
   // Preamble: skip to the first delimiter.
   consume((await nextDelimiter("no boundary found")) + delimiter.length);
@@ -252,19 +295,22 @@ export async function parseMultipartForm(
       );
     }
     // Transport padding (spaces, tabs) may follow a delimiter before its CRLF (RFC 2046).
-    let eol: number;
-    while ((eol = indexOfBytes(pending, encoder.encode("\r\n"), 0)) < 0) {
-      if (!(await more())) await fail(malformed("the body ends after a boundary"));
-    }
-    if (!/^[ \t]*$/.test(String.fromCharCode(...pending.subarray(0, eol)))) {
-      await fail(malformed("garbage after a boundary"));
+    const eol = await waitFor(
+      (from) => indexOfBytes(pending, CRLF, from),
+      CRLF.length,
+      "the body ends after a boundary",
+    );
+    for (let i = 0; i < eol; i++) {
+      if (pending[i] !== 0x20 && pending[i] !== 0x09) {
+        await fail(malformed("garbage after a boundary"));
+      }
     }
     consume(eol + 2);
-    let end: number;
-    const headerEnd = encoder.encode("\r\n\r\n");
-    while ((end = indexOfBytes(pending, headerEnd, 0)) < 0) {
-      if (!(await more())) await fail(malformed("the body ends inside part headers"));
-    }
+    const end = await waitFor(
+      (from) => indexOfBytes(pending, HEADER_END, from),
+      HEADER_END.length,
+      "the body ends inside part headers",
+    );
     let headers: PartHeaders;
     try {
       headers = parsePartHeaders(utf8.decode(pending.subarray(0, end)));

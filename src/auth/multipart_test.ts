@@ -98,6 +98,17 @@ Deno.test("errors the file stream when the body ends before the closing boundary
   }
 });
 
+Deno.test("reads a form that arrives one byte at a time", async () => {
+  const form = new FormData();
+  form.set("key", "k");
+  form.set("x-amz-meta-long", "v\r\n-".repeat(3000));
+  form.set("file", new File(["file data"], "f"));
+  const { body, boundary } = await encodeForm(form);
+  const parsed = await parseMultipartForm(streamOf(body, [1]), boundary);
+  assert.equal(parsed.fields.get("x-amz-meta-long"), "v\r\n-".repeat(3000));
+  assert.equal(new TextDecoder().decode(await readAll(parsed.file.stream)), "file data");
+});
+
 Deno.test("requires a file field", async () => {
   const b = "bound";
   const body = enc.encode(
