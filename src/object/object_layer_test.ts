@@ -311,3 +311,68 @@ Deno.test("keys with odd segments round-trip and list in S3 order", async () => 
     await c.cleanup();
   }
 });
+
+Deno.test("a body that fails mid-upload stores nothing and leaves no temp files", async () => {
+  const c = await fsCluster(4);
+  try {
+    await c.layer.makeBucket("bkt");
+    let sent = 0;
+    const cut = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent >= 2 * MiB + 5) return ctl.error(new Error("connection reset"));
+        ctl.enqueue(new Uint8Array(64 * KiB));
+        sent += 64 * KiB;
+      },
+    });
+    await assert.rejects(
+      () => c.layer.putObject("bkt", "k", cut, { size: 10 * MiB, metadata: { user: {} } }),
+      /connection reset/,
+    );
+    await assert.rejects(() => c.layer.getObjectInfo("bkt", "k"), ObjectNotFound);
+    for (const p of c.paths) {
+      assert.deepEqual(await filesUnder(`${p}/bkt`), []);
+      assert.deepEqual(await filesUnder(`${p}/.shale.sys/tmp`).catch(() => []), []);
+    }
+  } finally {
+    await c.cleanup();
+  }
+});
+
+Deno.test("an open object keeps its version until read: an overwrite commits after the stream ends", async () => {
+  const c = await fsCluster(4);
+  try {
+    await c.layer.makeBucket("bkt");
+    const a = randomBytes(3 * MiB, SEED + 10), b = randomBytes(MiB, SEED + 11);
+    await c.layer.putObject("bkt", "k", bodyOf(a), { size: a.length, metadata: { user: {} } });
+    const r = await c.layer.openObject("bkt", "k");
+    const reader = r.stream(0, a.length).getReader();
+    const first = await reader.read();
+    let committed = false;
+    const put = c.layer.putObject("bkt", "k", bodyOf(b), { size: b.length, metadata: { user: {} } })
+      .then((i) => {
+        committed = true;
+        return i;
+      });
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(committed, false, "the overwrite waits for the reader");
+    const chunks = [first.value!];
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    const all = new Uint8Array(chunks.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of chunks) {
+      all.set(x, at);
+      at += x.length;
+    }
+    assert.deepEqual(all, a);
+    assert.equal((await put).etag, md5(b));
+    const r2 = await c.layer.openObject("bkt", "k");
+    r2.close();
+    assert.equal(r2.info.etag, md5(b));
+  } finally {
+    await c.cleanup();
+  }
+});
