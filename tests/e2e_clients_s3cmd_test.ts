@@ -1,7 +1,7 @@
 /**
  * s3cmd (SigV4, path-style over plain HTTP, from a temp config file) against the real server:
  * mb, put (single files, recursive trees, multipart), get, ls, del, rb, on awkward names and every
- * size class. One server.
+ * size class; sync both ways, and the server-side cp, mv and modify. One server.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
@@ -130,10 +130,46 @@ Deno.test({
         deepEqual(await Deno.readFile(`${home}/large-down`), data);
       });
 
+      await t.step(
+        "sync mirrors a tree both ways; cp, mv and modify work server-side",
+        async () => {
+          await s3cmd("sync", `${home}/tree/`, `s3://${bucket}/sync/`);
+          // Nothing changed, so a second sync uploads nothing.
+          equal(
+            (await s3cmd("sync", `${home}/tree/`, `s3://${bucket}/sync/`)).stdout.includes(
+              "upload:",
+            ),
+            false,
+          );
+          await Deno.mkdir(`${home}/sync-down`);
+          await s3cmd("sync", `s3://${bucket}/sync/`, `${home}/sync-down/`);
+          equal(treeDiff(tree, await readTree(`${home}/sync-down`)), undefined);
+          const src = `s3://${bucket}/sync/unicode/héllo-日本語-ü.txt`;
+          await s3cmd("cp", src, `s3://${bucket}/moved/copy ü.txt`);
+          await s3cmd("mv", `s3://${bucket}/moved/copy ü.txt`, `s3://${bucket}/moved/moved ü.txt`);
+          await s3cmd(
+            "modify",
+            "--add-header=Cache-Control:max-age=5",
+            `s3://${bucket}/moved/moved ü.txt`,
+          );
+          const s3 = clientFor(server);
+          const head = await s3.send(
+            new HeadObjectCommand({ Bucket: bucket, Key: "moved/moved ü.txt" }),
+          );
+          s3.destroy();
+          equal(head.CacheControl, "max-age=5");
+          equal(head.ETag, `"${md5Hex(tree.get("unicode/héllo-日本語-ü.txt")!)}"`);
+          await s3cmd("get", `s3://${bucket}/moved/moved ü.txt`, `${home}/moved`);
+          deepEqual(await Deno.readFile(`${home}/moved`), tree.get("unicode/héllo-日本語-ü.txt"));
+          const moved = (await s3cmd("ls", `s3://${bucket}/moved/`)).stdout;
+          equal(moved.includes("copy ü.txt"), false);
+        },
+      );
+
       await t.step("del removes one object, del --recursive the rest, rb the bucket", async () => {
         const key = `s3://${bucket}/tree/with space/file name.txt`;
         match((await s3cmd("del", key)).stdout, /delete: /);
-        const listed = (await s3cmd("ls", "--recursive", `s3://${bucket}`)).stdout;
+        const listed = (await s3cmd("ls", "--recursive", `s3://${bucket}/tree/`)).stdout;
         equal(listed.includes("file name.txt"), false);
         equal(listed.includes("tree/top.txt"), true);
         const refused = await run("s3cmd", ["-c", config, "rb", `s3://${bucket}`], { env });
