@@ -1,7 +1,8 @@
 /**
  * The aws CLI (Debian's /usr/bin/aws, v2) against the real server: `aws s3 mb/cp/ls/sync/rm/rb`
  * on a tree of awkward names, every size class, a 100 MiB multipart upload with the CLI's default
- * 8 MiB parts, and `aws s3api` head-object, list-objects-v2, copy-object and object tagging.
+ * 8 MiB parts (and its server-side copy), `aws s3 presign`, and `aws s3api` head-object,
+ * list-objects-v2, copy-object and object tagging.
  * A temp HOME and config files keep the user's own AWS configuration out. One server.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
@@ -180,7 +181,7 @@ Deno.test({
       });
 
       await t.step(
-        "s3 cp moves 100 MiB as a multipart upload with the CLI's defaults",
+        "s3 cp moves 100 MiB as a multipart upload with the CLI's defaults and copies it server-side",
         async () => {
           const src = `${home}/big`;
           const etag = await writeBigFile(src, BIG_BYTES, CLI_PART_BYTES);
@@ -205,6 +206,25 @@ Deno.test({
           equal((await Deno.stat(`${home}/big-down`)).size, BIG_BYTES);
           equal(await fileMd5(`${home}/big-down`), await fileMd5(src));
           await Deno.remove(src);
+          // Bucket to bucket the CLI copies server-side in 8 MiB UploadPartCopy ranges, so the
+          // copy has the same parts and so the same ETag.
+          await aws(
+            "s3",
+            "cp",
+            "--no-progress",
+            `s3://${bucket}/big/object.bin`,
+            `s3://${bucket}/big/copy.bin`,
+          );
+          const copy = await awsJson(
+            "s3api",
+            "head-object",
+            "--bucket",
+            bucket,
+            "--key",
+            "big/copy.bin",
+          );
+          equal(copy.ContentLength, BIG_BYTES);
+          equal(copy.ETag, etag);
           await Deno.remove(`${home}/big-down`);
         },
       );
@@ -286,6 +306,14 @@ Deno.test({
           `${home}/copy`,
         );
         deepEqual(await Deno.readFile(`${home}/copy`), data);
+      });
+
+      await t.step("s3 presign makes a URL that plain fetch can read", async () => {
+        const url = (await aws("s3", "presign", "--expires-in", "300", `s3://${bucket}/cp/top.txt`))
+          .trim();
+        const res = await fetch(url);
+        equal(res.status, 200);
+        deepEqual(new Uint8Array(await res.arrayBuffer()), tree.get("top.txt"));
       });
 
       await t.step("s3api put-object-tagging and get-object-tagging keep the tag set", async () => {
