@@ -42,23 +42,41 @@ export class BlockEncoder {
     if ((this.#frames[0]?.length ?? 0) < HASH_BYTES + s) {
       this.#frames = Array.from({ length: k + m }, () => new Uint8Array(HASH_BYTES + s));
     }
-    const shards = this.#frames.map((f) => f.subarray(HASH_BYTES, HASH_BYTES + s));
-    for (let i = 0; i < k; i++) {
-      const from = i * s;
-      const part = block.subarray(Math.min(from, block.length), Math.min(from + s, block.length));
-      const shard = shards[i]!;
-      shard.set(part);
-      if (part.length < s) shard.fill(0, part.length);
+    const out = this.#frames.map((f) => f.subarray(0, HASH_BYTES + s));
+    if (this.#rs === undefined) {
+      // No parity: the shards are the block itself.
+      for (let i = 0; i < k; i++) fillShard(out[i]!.subarray(HASH_BYTES), block, i * s);
+      for (let i = 0; i < k; i++) out[i]!.set(hashShard(out[i]!.subarray(HASH_BYTES)), 0);
+      return out;
     }
-    if (m > 0) this.#rs!.encode(shards);
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < k + m; i++) {
-      const frame = this.#frames[i]!.subarray(0, HASH_BYTES + s);
-      frame.set(hashShard(shards[i]!), 0);
-      out.push(frame);
+    // Encode and hash inside WASM memory (no staging copies), then copy each shard out once into
+    // a frame the drives can write asynchronously. encode() is synchronous, so one shard set is
+    // in use at a time and the pool hands the same memory back every call.
+    const set = this.#rs.allocShards(s);
+    try {
+      const shards = set.shards;
+      for (let i = 0; i < k; i++) fillShard(shards[i]!, block, i * s);
+      this.#rs.encode(shards);
+      for (let i = 0; i < k + m; i++) {
+        const shard = shards[i]!;
+        out[i]!.set(hashShard(shard), 0);
+        out[i]!.set(shard, HASH_BYTES);
+      }
+    } finally {
+      set.release();
     }
     return out;
   }
+}
+
+/** Copies block[from, from + shard.length) into shard, zero-padding past the block's end. */
+function fillShard(shard: Uint8Array, block: Uint8Array, from: number): void {
+  const part = block.subarray(
+    Math.min(from, block.length),
+    Math.min(from + shard.length, block.length),
+  );
+  shard.set(part);
+  if (part.length < shard.length) shard.fill(0, part.length);
 }
 
 export interface ShardSink {
