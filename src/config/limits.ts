@@ -143,3 +143,16 @@ export const BUCKET_POLICY_BYTES_MAX = 20 * KiB;
 export const IAM_POLICY_BYTES_MAX = 20 * KiB;
 /** Statements in one policy document (AWS bounds them only through the size; this bounds loops). */
 export const POLICY_STATEMENTS_MAX = 1000;
+
+// Operations: metrics and the usage scan.
+/** A Prometheus bearer token (Authorization header) is at most this long (MinIO's JWTs are ~250). */
+export const PROMETHEUS_TOKEN_BYTES_MAX = 8 * KiB;
+/**
+ * Bucket and object usage is recounted at most this often, and only after a write (MinIO's data
+ * scanner runs a cycle about every minute).
+ */
+export const USAGE_SCAN_INTERVAL_MS = 60_000;
+/** The usage scan lists this many keys a page (AWS: ListObjects returns at most 1,000). */
+export const USAGE_SCAN_PAGE_KEYS = 1000;
+/** The usage scan reads at most this many keys a second (MinIO's scanner also sleeps between objects). */
+export const USAGE_SCAN_KEYS_PER_SECOND_MAX = 10_000;
