@@ -137,8 +137,6 @@ export const DELETE_OBJECTS_PARALLEL_MAX = 16;
 export const WRITE_BEHIND_BLOCKS_MAX = 2;
 /** AWS: ListBuckets returns at most 10,000 buckets a page (max-buckets). */
 export const LIST_BUCKETS_PAGE_MAX = 10_000;
-/** AWS: a bucket policy is at most 20 KB (PutBucketPolicy answers MalformedPolicy beyond it). */
-export const BUCKET_POLICY_BYTES_MAX = 20 * KiB;
 /** AWS IAM: a managed policy document is at most 6,144 characters; MinIO allows more (we: 20 KiB). */
 export const IAM_POLICY_BYTES_MAX = 20 * KiB;
 /** Statements in one policy document (AWS bounds them only through the size; this bounds loops). */
