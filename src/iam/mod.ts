@@ -1,3 +1,7 @@
-// The IAM layer's public API: the policy language, its evaluation, and the canned policies.
+// The IAM layer's public API: the policy language and its evaluation, the canned policies, the
+// S3 action map and the authorization decision.
 export * from "./policy.ts";
 export * from "./canned.ts";
+export * from "./identity.ts";
+export * from "./s3_actions.ts";
+export * from "./authorize.ts";
