@@ -6,6 +6,7 @@
  */
 import * as objectErrors from "../object/errors.ts";
 import { SigV4Error } from "../auth/types.ts";
+import { MalformedPolicy } from "../iam/policy.ts";
 
 export const ERROR_TABLE = {
   AccessDenied: [403, "Access Denied."],
@@ -70,6 +71,7 @@ export const ERROR_TABLE = {
     400,
     "The body of your POST request is not well-formed multipart/form-data.",
   ],
+  MalformedPolicy: [400, "Policies must be valid JSON and the first byte must be '{'"],
   MalformedTrailerError: [400, "The request contained trailing data that was not well-formed."],
   MalformedXML: [
     400,
@@ -82,6 +84,7 @@ export const ERROR_TABLE = {
   MissingRequestBodyError: [400, "Request Body is empty"],
   MissingSecurityHeader: [400, "Your request is missing a required header"],
   NoSuchBucket: [404, "The specified bucket does not exist"],
+  NoSuchBucketPolicy: [404, "The bucket policy does not exist"],
   NoSuchCORSConfiguration: [404, "The CORS configuration does not exist"],
   NoSuchKey: [404, "The specified key does not exist."],
   NoSuchTagSet: [404, "The TagSet does not exist"],
@@ -146,6 +149,8 @@ export function toS3Error(e: unknown): S3Error | undefined {
     if (extra !== undefined && Object.keys(extra).length > 0) details.extra = { ...extra };
     return new S3Error(e.code, details);
   }
+  // The policy language's validation error carries AWS's wording for the exact problem.
+  if (e instanceof MalformedPolicy) return new S3Error("MalformedPolicy", { message: e.message });
   if (e instanceof objectErrors.ObjectLayerError) {
     const code = objectErrorCode(e);
     if (code === undefined) return undefined;
