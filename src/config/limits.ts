@@ -154,6 +154,3 @@ export const USAGE_SCAN_INTERVAL_MS = 60_000;
 export const USAGE_SCAN_PAGE_KEYS = 1000;
 /** The usage scan reads at most this many keys a second (MinIO's scanner also sleeps between objects). */
 export const USAGE_SCAN_KEYS_PER_SECOND_MAX = 10_000;
-/** A shard file being written starts a background fdatasync every this many bytes, so the final
- *  sync before commit has little left to flush (the commit still waits for a full sync). */
-export const FSYNC_BEHIND_BYTES = 8 * 1024 * 1024;
