@@ -85,93 +85,63 @@ Deno.test({
     const awsJson = async (...args: string[]) => JSON.parse(await aws(...args));
     const bucket = "aws-cli";
     const tree = awkwardTree();
+    const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
     try {
-      // Each CLI start costs seconds on a loaded machine, so the steps batch their work into as
-      // few invocations as still say what they test.
+      // Each CLI start costs seconds on a loaded machine, so the steps run the calls that do not
+      // depend on each other at the same time, and batch files into recursive copies.
       await t.step("s3 mb makes a bucket", async () => {
         match(await aws("s3", "mb", `s3://${bucket}`), /make_bucket: aws-cli/);
       });
 
-      await t.step("s3 cp --recursive uploads a tree with awkward names", async () => {
+      await t.step("s3 cp --recursive and s3 ls handle a tree with awkward names", async () => {
         await writeTree(`${home}/tree`, tree);
         await aws("s3", "cp", "--recursive", "--no-progress", `${home}/tree`, `s3://${bucket}/cp`);
-        const listed = await aws("s3", "ls", "--recursive", `s3://${bucket}/cp/`);
+        const [listed] = await Promise.all([
+          aws("s3", "ls", "--recursive", `s3://${bucket}/cp/`),
+          aws("s3", "cp", "--recursive", "--no-progress", `s3://${bucket}/cp`, `${home}/cp`),
+        ]);
         const got = listed.trim().split("\n").map((line) => {
           const m = /^\S+ \S+ +(\d+) (.*)$/.exec(line);
           ok(m, line);
           return [m[2], Number(m[1])];
         });
-        deepEqual(
-          got.sort(),
-          [...tree].map(([name, data]) => [`cp/${name}`, data.length]).sort(),
-        );
-        await aws("s3", "cp", "--recursive", "--no-progress", `s3://${bucket}/cp`, `${home}/cp`);
+        deepEqual(got.sort(), [...tree].map(([name, data]) => [`cp/${name}`, data.length]).sort());
         equal(treeDiff(tree, await readTree(`${home}/cp`)), undefined);
       });
 
       await t.step("s3 sync uploads, downloads, then finds nothing to do", async () => {
         await aws("s3", "sync", "--no-progress", `${home}/tree`, `s3://${bucket}/sync`);
-        await aws("s3", "sync", "--no-progress", `s3://${bucket}/sync`, `${home}/synced`);
+        const [, again] = await Promise.all([
+          aws("s3", "sync", "--no-progress", `s3://${bucket}/sync`, `${home}/synced`),
+          // Sizes and times now match, so a second sync transfers nothing.
+          aws("s3", "sync", "--no-progress", `${home}/tree`, `s3://${bucket}/sync`),
+        ]);
+        equal(again, "");
         equal(treeDiff(tree, await readTree(`${home}/synced`)), undefined);
-        // Sizes and times now match, so a second sync transfers nothing.
-        equal(await aws("s3", "sync", "--no-progress", `${home}/tree`, `s3://${bucket}/sync`), "");
       });
 
       await t.step("s3 sync --delete removes what the source no longer has", async () => {
         await Deno.remove(`${home}/tree/with space/file name.txt`);
         await Deno.writeFile(`${home}/tree/top.txt`, bytesOf(777, 9));
-        const out = await aws(
-          "s3",
-          "sync",
-          "--no-progress",
-          "--delete",
-          `${home}/tree`,
-          `s3://${bucket}/sync`,
-        );
+        const sync = ["s3", "sync", "--no-progress", "--delete"];
+        const out = await aws(...sync, `${home}/tree`, `s3://${bucket}/sync`);
         match(out, /delete: s3:\/\/aws-cli\/sync\/with space\/file name\.txt/);
         match(out, /upload: .*top\.txt/);
-        await aws(
-          "s3",
-          "sync",
-          "--no-progress",
-          "--delete",
-          `s3://${bucket}/sync`,
-          `${home}/synced`,
-        );
-        equal(
-          treeDiff(await readTree(`${home}/tree`), await readTree(`${home}/synced`)),
-          undefined,
-        );
+        await aws(...sync, `s3://${bucket}/sync`, `${home}/synced`);
+        const local = await readTree(`${home}/tree`);
+        equal(treeDiff(local, await readTree(`${home}/synced`)), undefined);
       });
 
       await t.step("s3 cp round-trips every size byte-exact with the MD5 ETag", async () => {
         const sizes = new Map(SIZES.map((size) => [`size-${size}`, bytesOf(size, size + 5)]));
         await writeTree(`${home}/sizes`, sizes);
-        await aws(
-          "s3",
-          "cp",
-          "--recursive",
-          "--no-progress",
-          `${home}/sizes`,
-          `s3://${bucket}/sizes`,
-        );
-        await aws(
-          "s3",
-          "cp",
-          "--recursive",
-          "--no-progress",
-          `s3://${bucket}/sizes`,
-          `${home}/got`,
-        );
+        const cp = ["s3", "cp", "--recursive", "--no-progress"];
+        await aws(...cp, `${home}/sizes`, `s3://${bucket}/sizes`);
+        const [listed] = await Promise.all([
+          awsJson("s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "sizes/"),
+          aws(...cp, `s3://${bucket}/sizes`, `${home}/got`),
+        ]);
         equal(treeDiff(sizes, await readTree(`${home}/got`)), undefined);
-        const listed = await awsJson(
-          "s3api",
-          "list-objects-v2",
-          "--bucket",
-          bucket,
-          "--prefix",
-          "sizes/",
-        );
         const contents = listed.Contents as { Key: string; Size: number; ETag: string }[];
         deepEqual(
           contents.map((c) => [c.Key, c.Size, c.ETag]),
@@ -185,36 +155,22 @@ Deno.test({
         async () => {
           const src = `${home}/big`;
           const etag = await writeBigFile(src, BIG_BYTES, CLI_PART_BYTES);
-          await aws("s3", "cp", "--no-progress", src, `s3://${bucket}/big/object.bin`);
-          const head = await awsJson(
-            "s3api",
-            "head-object",
-            "--bucket",
-            bucket,
-            "--key",
-            "big/object.bin",
-          );
+          const object = `s3://${bucket}/big/object.bin`;
+          await aws("s3", "cp", "--no-progress", src, object);
+          const [head] = await Promise.all([
+            awsJson("s3api", "head-object", "--bucket", bucket, "--key", "big/object.bin"),
+            // Downloads above 8 MiB are parallel ranged GETs.
+            aws("s3", "cp", "--no-progress", object, `${home}/big-down`),
+            // Bucket to bucket the CLI copies server-side in 8 MiB UploadPartCopy ranges, so the
+            // copy has the same parts and so the same ETag.
+            aws("s3", "cp", "--no-progress", object, `s3://${bucket}/big/copy.bin`),
+          ]);
           equal(head.ContentLength, BIG_BYTES);
           equal(head.ETag, etag); // 13 parts of 8 MiB (the last 4 MiB)
-          await aws(
-            "s3",
-            "cp",
-            "--no-progress",
-            `s3://${bucket}/big/object.bin`,
-            `${home}/big-down`,
-          );
           equal((await Deno.stat(`${home}/big-down`)).size, BIG_BYTES);
           equal(await fileMd5(`${home}/big-down`), await fileMd5(src));
           await Deno.remove(src);
-          // Bucket to bucket the CLI copies server-side in 8 MiB UploadPartCopy ranges, so the
-          // copy has the same parts and so the same ETag.
-          await aws(
-            "s3",
-            "cp",
-            "--no-progress",
-            `s3://${bucket}/big/object.bin`,
-            `s3://${bucket}/big/copy.bin`,
-          );
+          await Deno.remove(`${home}/big-down`);
           const copy = await awsJson(
             "s3api",
             "head-object",
@@ -225,21 +181,16 @@ Deno.test({
           );
           equal(copy.ContentLength, BIG_BYTES);
           equal(copy.ETag, etag);
-          await Deno.remove(`${home}/big-down`);
         },
       );
 
       await t.step("s3api list-objects-v2 answers prefixes, delimiters and pages", async () => {
-        const top = await awsJson(
-          "s3api",
-          "list-objects-v2",
-          "--bucket",
-          bucket,
-          "--prefix",
-          "cp/",
-          "--delimiter",
-          "/",
-        );
+        const list = ["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "cp/"];
+        const [top, paged] = await Promise.all([
+          awsJson(...list, "--delimiter", "/"),
+          // The CLI pages with continuation tokens under --page-size and joins the pages.
+          awsJson(...list, "--page-size", "2"),
+        ]);
         deepEqual(
           (top.CommonPrefixes as { Prefix: string }[]).map((p) => p.Prefix),
           ["cp/a/", "cp/amp&semi;/", "cp/plus+equals=/", "cp/unicode/", "cp/with space/"],
@@ -248,35 +199,22 @@ Deno.test({
           "cp/empty",
           "cp/top.txt",
         ]);
-        // The CLI pages with continuation tokens under --page-size and joins the pages.
-        const paged = await awsJson(
-          "s3api",
-          "list-objects-v2",
-          "--bucket",
-          bucket,
-          "--prefix",
-          "cp/",
-          "--page-size",
-          "2",
-        );
-        const keys = (paged.Contents as { Key: string; Size: number }[]).map((c) => c.Key);
         deepEqual(
-          keys,
-          [...tree.keys()].map((k) => `cp/${k}`).sort((a, b) =>
-            Buffer.compare(Buffer.from(a), Buffer.from(b))
-          ),
+          (paged.Contents as { Key: string }[]).map((c) => c.Key),
+          [...tree.keys()].map((k) => `cp/${k}`).sort(byteOrder),
         );
       });
 
       await t.step("s3api copy-object copies bytes and replaces metadata", async () => {
         const data = tree.get("plus+equals=/a+b=c.txt")!;
+        const key = "copies/ü copy+1.txt";
         const copied = await awsJson(
           "s3api",
           "copy-object",
           "--bucket",
           bucket,
           "--key",
-          "copies/ü copy+1.txt",
+          key,
           "--copy-source",
           `${bucket}/cp/plus+equals=/a+b=c.txt`,
           "--metadata-directive",
@@ -287,58 +225,33 @@ Deno.test({
           "text/x-copied",
         );
         equal(copied.CopyObjectResult.ETag, `"${md5Hex(data)}"`);
-        const head = await awsJson(
-          "s3api",
-          "head-object",
-          "--bucket",
-          bucket,
-          "--key",
-          "copies/ü copy+1.txt",
-        );
+        const [head] = await Promise.all([
+          awsJson("s3api", "head-object", "--bucket", bucket, "--key", key),
+          aws("s3", "cp", "--no-progress", `s3://${bucket}/${key}`, `${home}/copy`),
+        ]);
         deepEqual(head.Metadata, { origin: "aws-cli" });
         equal(head.ContentType, "text/x-copied");
         equal(head.ContentLength, data.length);
-        await aws(
-          "s3",
-          "cp",
-          "--no-progress",
-          `s3://${bucket}/copies/ü copy+1.txt`,
-          `${home}/copy`,
-        );
         deepEqual(await Deno.readFile(`${home}/copy`), data);
       });
 
       await t.step("s3 presign makes a URL that plain fetch can read", async () => {
-        const url = (await aws("s3", "presign", "--expires-in", "300", `s3://${bucket}/cp/top.txt`))
-          .trim();
+        const object = `s3://${bucket}/cp/top.txt`;
+        const url = (await aws("s3", "presign", "--expires-in", "300", object)).trim();
         const res = await fetch(url);
         equal(res.status, 200);
         deepEqual(new Uint8Array(await res.arrayBuffer()), tree.get("top.txt"));
       });
 
       await t.step("s3api put-object-tagging and get-object-tagging keep the tag set", async () => {
-        const tagSet = [{ Key: "project", Value: "shale" }, { Key: "note", Value: "a b+c=d" }];
-        await aws(
-          "s3api",
-          "put-object-tagging",
-          "--bucket",
-          bucket,
-          "--key",
-          "copies/ü copy+1.txt",
-          "--tagging",
-          JSON.stringify({ TagSet: tagSet }),
-        );
-        const got = await awsJson(
-          "s3api",
-          "get-object-tagging",
-          "--bucket",
-          bucket,
-          "--key",
-          "copies/ü copy+1.txt",
-        );
+        const tagSet = [{ Key: "note", Value: "a b+c=d" }, { Key: "project", Value: "shale" }];
+        const where = ["--bucket", bucket, "--key", "copies/ü copy+1.txt"];
+        const tagging = JSON.stringify({ TagSet: tagSet });
+        await aws("s3api", "put-object-tagging", ...where, "--tagging", tagging);
+        const got = await awsJson("s3api", "get-object-tagging", ...where);
         deepEqual(
-          (got.TagSet as { Key: string }[]).sort((a, b) => a.Key < b.Key ? -1 : 1),
-          tagSet.sort((a, b) => a.Key < b.Key ? -1 : 1),
+          (got.TagSet as { Key: string }[]).sort((a, b) => byteOrder(a.Key, b.Key)),
+          tagSet,
         );
       });
 
