@@ -506,8 +506,10 @@ export class ErasureSet {
       const ok = committed.filter(Boolean).length;
       const newDataDir = build(0).dataDir;
       if (ok < g.writeQuorum) {
+        // Roll back every drive that was asked to commit: one that failed may still have
+        // renamed its new record into place before failing to sync the directory.
         await Promise.all(this.slots.map(async (d, i) => {
-          if (d === undefined || !committed[i]) return;
+          if (d === undefined || !opts.alive[i]) return;
           const old = before[i]!;
           try {
             if (old.state === "ok") await d.writeFile(`${kp.dir}/${META_FILE}`, old.bytes);
