@@ -878,3 +878,54 @@ export function ipInCidr(address: string, cidr: string): boolean {
   const shift = BigInt(net.width - net.prefix);
   return ip.bits >> shift === net.bits >> shift;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Public or not
+
+/** Condition keys whose fixed value limits who can use a grant (AWS "The meaning of public"). */
+const RESTRICTING_KEYS = new Set(
+  [
+    "aws:SourceIp",
+    "aws:SourceArn",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceAccount",
+    "aws:SourceOwner",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:userid",
+    "aws:username",
+  ].map((k) => k.toLowerCase()),
+);
+
+/**
+ * AWS's rule for GetBucketPolicyStatus: a policy is public when an Allow statement grants to a
+ * wildcard principal (or uses NotPrincipal) without a condition that pins a restricting key to
+ * fixed values (no wildcard, not negated, not an IP range wider than /8 for IPv4 or /32 for IPv6).
+ */
+export function isPublicPolicy(policy: Policy): boolean {
+  return policy.statements.some((st) => {
+    if (st.effect !== "Allow") return false;
+    const wildcardPrincipal = st.notPrincipal !== undefined ||
+      st.principal === "*" ||
+      (Array.isArray(st.principal) && st.principal.some((p) => p.includes("*")));
+    if (!wildcardPrincipal) return false;
+    return !st.conditions.some(restricts);
+  });
+}
+
+function restricts(c: ConditionClause): boolean {
+  if (!RESTRICTING_KEYS.has(c.key) || NEGATED.has(c.base) || c.ifExists) return false;
+  if (c.qualifier === "ForAllValues") return false;
+  if (c.base === "IpAddress") {
+    return c.values.every((v) => {
+      const net = parseCidr(v);
+      return net !== undefined && net.prefix >= (net.width === 32 ? 8 : 32);
+    });
+  }
+  if (c.base.startsWith("String") || c.base.startsWith("Arn")) {
+    return c.values.every((v) => !v.includes("*") && !v.includes("?"));
+  }
+  return false;
+}

@@ -3,6 +3,7 @@ import {
   type AuthzRequest,
   evaluatePolicies,
   ipInCidr,
+  isPublicPolicy,
   MalformedPolicy,
   parsePolicy,
   type Policy,
@@ -625,4 +626,29 @@ Deno.test("ipInCidr handles IPv4, IPv6, mapped addresses and refuses garbage", (
   assert.ok(!ipInCidr("10.0.0.256", "10.0.0.0/8"));
   assert.ok(!ipInCidr("1:2:3:4:5:6:7:8:9", "::/0"));
   assert.ok(!ipInCidr("hello", "::/0"));
+});
+
+Deno.test("a policy is public when it allows * without a restricting condition", () => {
+  const doc = (statement: Record<string, unknown>) =>
+    bucketPolicy({
+      Version: "2012-10-17",
+      Statement: [{
+        Effect: "Allow",
+        Principal: "*",
+        Action: "s3:GetObject",
+        Resource: "arn:aws:s3:::examplebucket/*",
+        ...statement,
+      }],
+    });
+  assert.ok(isPublicPolicy(doc({})));
+  assert.ok(!isPublicPolicy(doc({ Effect: "Deny" })));
+  assert.ok(!isPublicPolicy(doc({ Principal: { AWS: "arn:aws:iam::1:user/alice" } })));
+  assert.ok(!isPublicPolicy(doc({ Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/16" } } })));
+  assert.ok(isPublicPolicy(doc({ Condition: { IpAddress: { "aws:SourceIp": "0.0.0.0/0" } } })));
+  assert.ok(
+    isPublicPolicy(doc({ Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/16" } } })),
+  );
+  assert.ok(isPublicPolicy(doc({ Condition: { StringLike: { "s3:prefix": "a" } } })));
+  assert.ok(!isPublicPolicy(doc({ Condition: { StringEquals: { "aws:username": "alice" } } })));
+  assert.ok(isPublicPolicy(doc({ Condition: { StringLike: { "aws:username": "a*" } } })));
 });

@@ -25,6 +25,10 @@ export const OPERATIONS = [
   "PutBucketCors",
   "DeleteBucketCors",
   "GetBucketAcl",
+  "GetBucketPolicy",
+  "PutBucketPolicy",
+  "DeleteBucketPolicy",
+  "GetBucketPolicyStatus",
   "OptionsObject",
   "PutObject",
   "GetObject",
@@ -78,8 +82,6 @@ const UNBUILT_BUCKET_SUBRESOURCES: Record<string, string> = {
   notification: "BucketNotificationConfiguration",
   "object-lock": "ObjectLockConfiguration",
   ownershipControls: "BucketOwnershipControls",
-  policy: "BucketPolicy",
-  policyStatus: "BucketPolicyStatus",
   publicAccessBlock: "PublicAccessBlock",
   replication: "BucketReplication",
   requestPayment: "BucketRequestPayment",
@@ -169,6 +171,16 @@ export function routeRequest(input: RouteInput, domains: readonly string[]): Rou
   if (method === "OPTIONS") return op("OptionsObject");
 
   if (key === undefined) {
+    if (q.has("policyStatus")) {
+      if (method === "GET") return op("GetBucketPolicyStatus");
+      throw new S3Error("MethodNotAllowed");
+    }
+    if (q.has("policy")) {
+      if (method === "GET") return op("GetBucketPolicy");
+      if (method === "PUT") return op("PutBucketPolicy");
+      if (method === "DELETE") return op("DeleteBucketPolicy");
+      throw new S3Error("MethodNotAllowed");
+    }
     for (const [sub, noun] of Object.entries(UNBUILT_BUCKET_SUBRESOURCES)) {
       if (q.has(sub)) return notImplemented(`${VERB[method] ?? method}${noun}`);
     }

@@ -84,7 +84,7 @@ Deno.test("routes unbuilt subresources to NotImplemented with the AWS name, neve
     ["PUT", "/b?replication", "PutBucketReplication"],
     ["PUT", "/b?acl", "PutBucketAcl"],
     ["PUT", "/b?object-lock", "PutObjectLockConfiguration"],
-    ["GET", "/b?policy", "GetBucketPolicy"],
+    ["GET", "/b?publicAccessBlock", "GetPublicAccessBlock"],
     ["DELETE", "/b?encryption", "DeleteBucketEncryption"],
     ["PUT", "/b/k?acl", "PutObjectAcl"],
     ["PUT", "/b/k?retention", "PutObjectRetention"],
@@ -96,6 +96,13 @@ Deno.test("routes unbuilt subresources to NotImplemented with the AWS name, neve
     const r = route(method, target);
     deepEqual(r.operation === "NotImplemented" && r.awsName, awsName, `${method} ${target}`);
   }
+});
+
+Deno.test("routes bucket policy requests", () => {
+  deepEqual(route("GET", "/b?policy").operation, "GetBucketPolicy");
+  deepEqual(route("PUT", "/b?policy").operation, "PutBucketPolicy");
+  deepEqual(route("DELETE", "/b?policy").operation, "DeleteBucketPolicy");
+  deepEqual(route("GET", "/b?policyStatus").operation, "GetBucketPolicyStatus");
 });
 
 Deno.test("routes virtual-host-style requests under a configured domain", () => {

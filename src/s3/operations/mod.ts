@@ -7,6 +7,7 @@ import { copyObject } from "./copy_object.ts";
 import { createBucket } from "./create_bucket.ts";
 import { createMultipartUpload } from "./create_multipart_upload.ts";
 import { deleteBucket } from "./delete_bucket.ts";
+import { deleteBucketPolicy } from "./delete_bucket_policy.ts";
 import { deleteBucketCors } from "./delete_bucket_cors.ts";
 import { deleteBucketTagging } from "./delete_bucket_tagging.ts";
 import { deleteObject } from "./delete_object.ts";
@@ -14,6 +15,8 @@ import { deleteObjects } from "./delete_objects.ts";
 import { deleteObjectTagging } from "./delete_object_tagging.ts";
 import { getBucketAcl } from "./get_bucket_acl.ts";
 import { getBucketCors } from "./get_bucket_cors.ts";
+import { getBucketPolicy } from "./get_bucket_policy.ts";
+import { getBucketPolicyStatus } from "./get_bucket_policy_status.ts";
 import { getBucketLocation } from "./get_bucket_location.ts";
 import { getBucketTagging } from "./get_bucket_tagging.ts";
 import { getBucketVersioning } from "./get_bucket_versioning.ts";
@@ -32,6 +35,7 @@ import { listParts } from "./list_parts.ts";
 import { optionsObject } from "./options_object.ts";
 import { postObject } from "./post_object.ts";
 import { putBucketCors } from "./put_bucket_cors.ts";
+import { putBucketPolicy } from "./put_bucket_policy.ts";
 import { putBucketTagging } from "./put_bucket_tagging.ts";
 import { putObject } from "./put_object.ts";
 import { putObjectTagging } from "./put_object_tagging.ts";
@@ -46,6 +50,7 @@ export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
   CreateMultipartUpload: createMultipartUpload,
   DeleteBucket: deleteBucket,
   DeleteBucketCors: deleteBucketCors,
+  DeleteBucketPolicy: deleteBucketPolicy,
   DeleteBucketTagging: deleteBucketTagging,
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
@@ -53,6 +58,8 @@ export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
   GetBucketAcl: getBucketAcl,
   GetBucketCors: getBucketCors,
   GetBucketLocation: getBucketLocation,
+  GetBucketPolicy: getBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   GetBucketTagging: getBucketTagging,
   GetBucketVersioning: getBucketVersioning,
   GetObject: getObject,
@@ -70,6 +77,7 @@ export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
   OptionsObject: optionsObject,
   PostObject: postObject,
   PutBucketCors: putBucketCors,
+  PutBucketPolicy: putBucketPolicy,
   PutBucketTagging: putBucketTagging,
   PutObject: putObject,
   PutObjectTagging: putObjectTagging,
