@@ -154,3 +154,11 @@ export const USAGE_SCAN_INTERVAL_MS = 60_000;
 export const USAGE_SCAN_PAGE_KEYS = 1000;
 /** The usage scan reads at most this many keys a second (MinIO's scanner also sleeps between objects). */
 export const USAGE_SCAN_KEYS_PER_SECOND_MAX = 10_000;
+/** MinIO: an access key is 3 to 20 characters (AWS's own are 16 to 128). */
+export const ACCESS_KEY_CHARS_MIN = 3;
+export const ACCESS_KEY_CHARS_MAX = 20;
+/** MinIO: a secret key is 8 to 40 characters. */
+export const SECRET_KEY_CHARS_MIN = 8;
+export const SECRET_KEY_CHARS_MAX = 40;
+/** The whole IAM document (users, groups, policies, service accounts) stored as one object. */
+export const IAM_DOCUMENT_BYTES_MAX = 16 * MiB;
