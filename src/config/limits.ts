@@ -162,3 +162,5 @@ export const SECRET_KEY_CHARS_MIN = 8;
 export const SECRET_KEY_CHARS_MAX = 40;
 /** The whole IAM document (users, groups, policies, service accounts) stored as one object. */
 export const IAM_DOCUMENT_BYTES_MAX = 16 * MiB;
+/** AWS IAM: user, group and policy names are at most 128 characters. */
+export const IAM_NAME_CHARS_MAX = 128;
