@@ -19,6 +19,8 @@
  */
 import { CLOCK_SKEW_MS_MAX, PRESIGN_EXPIRY_SECONDS_MAX } from "../config/limits.ts";
 import { canonicalRequest, stringToSign } from "./_canonical.ts";
+import { checkSessionToken, lookupCredentials } from "./_credentials.ts";
+import { isSigV2Header, verifySigV2Header, verifySigV2Presigned } from "./sigv2.ts";
 import {
   ALGORITHM,
   constantTimeEqual,
@@ -37,13 +39,12 @@ import {
 import {
   type AuthOptions,
   type AuthResult,
-  type Credentials,
   type PayloadMode,
   type SignableRequest,
   SigV4Error,
 } from "./types.ts";
 
-/** AWS's answer to SigV2 (`AWS AK:sig`) and SigV4a in regions that only take SigV4. */
+/** AWS's answer to SigV4a, and to SigV2 POST policies (SigV2 requests are verified by sigv2.ts). */
 export const UNSUPPORTED_MECHANISM =
   "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 const HEADER_MALFORMED = "The authorization header is malformed;";
@@ -78,12 +79,17 @@ export async function authenticateRequest(
           "query string parameter or the Authorization header should be specified",
       );
     }
+    if (isSigV2Header(authorization)) return await verifySigV2Header(req, authorization, opts);
     return await verifyHeaderAuth(req, query, authorization, opts);
   }
   if (presigned) return await verifyPresigned(req, query, opts);
-  if (presignedV2) throw new SigV4Error("InvalidRequest", UNSUPPORTED_MECHANISM);
+  // Unlike AWS: SigV2 is accepted, as MinIO accepts it (AWS refuses it in regions opened since
+  // 2014); boto3's default presigner and older tools still sign that way.
+  if (presignedV2) return await verifySigV2Presigned(req, opts);
   return { kind: "anonymous" };
 }
+
+export { checkSessionToken, lookupCredentials };
 
 export interface Scope {
   accessKey: string;
@@ -166,40 +172,6 @@ export function parsePayloadMode(value: string): PayloadMode {
   });
 }
 
-export async function lookupCredentials(
-  accessKey: string,
-  opts: AuthOptions,
-): Promise<Credentials> {
-  const creds = await opts.lookup(accessKey);
-  if (creds === undefined) {
-    throw new SigV4Error(
-      "InvalidAccessKeyId",
-      "The AWS Access Key Id you provided does not exist in our records.",
-      { AWSAccessKeyId: accessKey },
-    );
-  }
-  return creds;
-}
-
-export function checkSessionToken(
-  creds: Credentials,
-  token: string | undefined,
-  now: Date,
-): void {
-  const expected = creds.sessionToken;
-  if (expected !== undefined || token !== undefined) {
-    if (expected === undefined || token === undefined || !constantTimeEqual(expected, token)) {
-      throw new SigV4Error(
-        "InvalidTokenId",
-        "The security token included in the request is invalid.",
-      );
-    }
-  }
-  if (creds.expiresAt !== undefined && now.getTime() >= creds.expiresAt.getTime()) {
-    throw new SigV4Error("ExpiredToken", "The provided token has expired.");
-  }
-}
-
 function checkSignature(expected: string, provided: string): void {
   if (!constantTimeEqual(expected, provided.toLowerCase())) {
     throw new SigV4Error(
@@ -238,8 +210,8 @@ async function verifyHeaderAuth(
   const space = header.indexOf(" ");
   const scheme = space < 0 ? header : header.slice(0, space);
   if (scheme !== ALGORITHM) {
-    if (scheme === "AWS" || scheme.startsWith("AWS4-")) {
-      // SigV2 (`AWS AK:signature`) and SigV4a: what AWS says in regions that only take SigV4.
+    if (scheme.startsWith("AWS4-")) {
+      // SigV4a: what AWS says in regions that only take SigV4.
       throw new SigV4Error("InvalidRequest", UNSUPPORTED_MECHANISM);
     }
     throw new SigV4Error("InvalidArgument", "Unsupported Authorization Type", {

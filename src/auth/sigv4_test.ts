@@ -272,21 +272,11 @@ Deno.test("rejects malformed Authorization headers as AuthorizationHeaderMalform
   }
 });
 
-Deno.test("refuses SigV2 and SigV4a with AWS's InvalidRequest, and other schemes as invalid", async () => {
-  for (
-    const a of [`AWS ${AK}:frJIUN8DYpKDtOLCwo//yllqDzg=`, "AWS4-ECDSA-P256-SHA256 Credential=x"]
-  ) {
-    const req = getObject();
-    req.headers.set("authorization", a);
-    await rejects(authenticateRequest(req, options()), "InvalidRequest", /AWS4-HMAC-SHA256/);
-  }
-  await rejects(
-    authenticateRequest(
-      request("GET", "/b/k", `AWSAccessKeyId=${AK}&Expires=1&Signature=abc`, { host: HOST }),
-      options(),
-    ),
-    "InvalidRequest",
-  );
+Deno.test("refuses SigV4a with AWS's InvalidRequest, and other schemes as invalid", async () => {
+  // SigV2 (`AWS AK:sig`, `AWSAccessKeyId=` URLs) is verified by sigv2.ts: see sigv2_test.ts.
+  const v4a = getObject();
+  v4a.headers.set("authorization", "AWS4-ECDSA-P256-SHA256 Credential=x");
+  await rejects(authenticateRequest(v4a, options()), "InvalidRequest", /AWS4-HMAC-SHA256/);
   const bearer = getObject();
   bearer.headers.set("authorization", "Bearer abc");
   await rejects(authenticateRequest(bearer, options()), "InvalidArgument");

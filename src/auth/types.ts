@@ -62,6 +62,12 @@ export interface SignableRequest {
   /** The query string as sent, without `?`, still percent-encoded. */
   rawQuery: string;
   headers: Headers;
+  /**
+   * The bucket when the Host header named it (virtual-hosted style, `bucket.<domain>/key`); absent
+   * for path-style requests. SigV2 signs `/bucket` + path either way. Added after the contract was
+   * agreed; optional, so existing callers are unchanged.
+   */
+  virtualHostBucket?: string;
 }
 
 export interface AuthOptions {
