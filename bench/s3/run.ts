@@ -102,6 +102,7 @@ async function main(): Promise<number> {
   } else if (args.servers.includes("shale")) {
     out(`# shale: ${(await shaleCommand(repoRoot)).slice(1).join(" ")} server <4 drives>`);
   }
+  out(`# load average at start (1/5/15 min): ${await loadAverage()}`);
   if (!args.noContext) await printContext(args.quick, tools.iperf3);
 
   const slots: ServerSlot[] = args.servers.map((name) => ({ name, server: undefined, down: "" }));
@@ -148,6 +149,7 @@ async function main(): Promise<number> {
         }
       }
     }
+    out(`# load average at end (1/5/15 min): ${await loadAverage()}`);
     await saveResults(results, args);
     for (const s of slots) {
       if (s.server !== undefined && s.server.restarts > 0) {
@@ -255,6 +257,12 @@ async function runOne(
     return { ok: false, error: `server exited during the run: ${await server.failureLine()}` };
   }
   return outcome.ok ? { ...outcome, peakRssBytes: peak } : outcome;
+}
+
+/** Other work on the machine skews every row; a load well above the CPU count says so. */
+async function loadAverage(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  return text.split(" ").slice(0, 3).join(" ") || "unknown";
 }
 
 function describe(o: RunOutcome): string {
