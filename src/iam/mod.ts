@@ -5,3 +5,4 @@ export * from "./canned.ts";
 export * from "./identity.ts";
 export * from "./s3_actions.ts";
 export * from "./authorize.ts";
+export * from "./store.ts";
