@@ -155,6 +155,49 @@ Deno.test({
         equal(treeDiff(await readTree(local), await readTree(`${home}/down`)), undefined);
       });
 
+      await t.step("copies and moves server-side, and downloads in ranged threads", async () => {
+        // Above --s3-copy-cutoff rclone copies with UploadPartCopy: same parts, same ETag.
+        await rclone(
+          "copy",
+          "--s3-copy-cutoff",
+          "5M",
+          "shale:rclone-test/copy/sizes",
+          "shale:rclone-test/server-copy",
+        );
+        const s3 = clientFor(server);
+        const etagOf = async (key: string) =>
+          (await s3.send(new HeadObjectCommand({ Bucket: "rclone-test", Key: key }))).ETag;
+        const copied = await etagOf("server-copy/multipart.bin");
+        match(copied ?? "", /-3"$/);
+        equal(copied, await etagOf("copy/sizes/multipart.bin"));
+        s3.destroy();
+        await rclone("move", "shale:rclone-test/server-copy", "shale:rclone-test/moved");
+        const check = await rclone(
+          "check",
+          "shale:rclone-test/copy/sizes",
+          "shale:rclone-test/moved",
+        );
+        match(check.stderr, / 0 differences found/);
+        const left = await rclone("lsf", "shale:rclone-test/server-copy");
+        equal(left.stdout, "");
+        await rclone(
+          "copy",
+          "--multi-thread-cutoff",
+          "1M",
+          "--multi-thread-streams",
+          "4",
+          "shale:rclone-test/moved",
+          `${home}/threaded`,
+        );
+        const sizes = new Map(
+          [...tree].filter(([name]) => name.startsWith("sizes/")).map(([name, data]) => [
+            name.slice("sizes/".length),
+            data,
+          ]),
+        );
+        equal(treeDiff(sizes, await readTree(`${home}/threaded`)), undefined);
+      });
+
       await t.step("purge removes every object and the bucket", async () => {
         await rclone("purge", "shale:rclone-test");
         const buckets = await rclone("lsf", "shale:");
