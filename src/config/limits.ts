@@ -164,3 +164,5 @@ export const SECRET_KEY_CHARS_MAX = 40;
 export const IAM_DOCUMENT_BYTES_MAX = 16 * MiB;
 /** AWS IAM: user, group and policy names are at most 128 characters. */
 export const IAM_NAME_CHARS_MAX = 128;
+/** Parsed bucket policies kept in memory (one per bucket; the cache empties when full). */
+export const BUCKET_POLICY_CACHE_ENTRIES_MAX = 10_000;
