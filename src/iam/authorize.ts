@@ -11,7 +11,8 @@
  *   is consulted names such a key.
  */
 import type { Identity } from "./identity.ts";
-import { type AuthzRequest, evaluatePolicies, type Policy } from "./policy.ts";
+import { BUCKET_POLICY_CACHE_ENTRIES_MAX } from "../config/limits.ts";
+import { type AuthzRequest, evaluatePolicies, parsePolicy, type Policy } from "./policy.ts";
 import type { ActionCheck } from "./s3_actions.ts";
 
 export interface AuthorizeOptions {
@@ -60,4 +61,21 @@ function namesExistingObjectTag(p: Policy): boolean {
   return p.statements.some((s) =>
     s.conditions.some((c) => c.key.startsWith("s3:existingobjecttag/"))
   );
+}
+
+/** Parsed bucket policies by bucket, reused while the stored text is unchanged. */
+const bucketPolicies = new Map<string, { json: string; policy: Policy }>();
+
+/** The bucket policy for `json` (as stored), parsed once per change. */
+export function bucketPolicyFor(bucket: string, json: string | undefined): Policy | undefined {
+  if (json === undefined) {
+    bucketPolicies.delete(bucket);
+    return undefined;
+  }
+  const hit = bucketPolicies.get(bucket);
+  if (hit !== undefined && hit.json === json) return hit.policy;
+  const policy = parsePolicy(json, { kind: "bucket", bucket });
+  if (bucketPolicies.size >= BUCKET_POLICY_CACHE_ENTRIES_MAX) bucketPolicies.clear();
+  bucketPolicies.set(bucket, { json, policy });
+  return policy;
 }

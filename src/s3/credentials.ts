@@ -1,15 +1,24 @@
 /**
- * Where the S3 layer looks up secret keys. Today only the root pair; IAM users and STS
- * credentials implement the same interface later.
+ * Where the S3 layer looks up secret keys and, for authorization, who a key belongs to. The root
+ * pair alone (`staticCredentialStore`) or the IAM store (`src/iam/store.ts`).
  */
 import type { Credentials } from "../auth/types.ts";
+import { type Identity, rootIdentity } from "../iam/identity.ts";
 
 export interface CredentialStore {
   lookup(accessKey: string): Credentials | undefined | Promise<Credentials | undefined>;
+  /**
+   * Who the key belongs to and the policies that apply; undefined when it is no longer live.
+   * Optional: a store without it treats every key it knows as root (no IAM).
+   */
+  identity?(accessKey: string): Identity | undefined | Promise<Identity | undefined>;
 }
 
-/** A store holding a fixed set of credentials (the root pair). */
+/** A store holding a fixed set of credentials (the root pair): each is root. */
 export function staticCredentialStore(creds: Credentials[]): CredentialStore {
   const byKey = new Map(creds.map((c) => [c.accessKey, c]));
-  return { lookup: (accessKey) => byKey.get(accessKey) };
+  return {
+    lookup: (accessKey) => byKey.get(accessKey),
+    identity: (accessKey) => (byKey.has(accessKey) ? rootIdentity(accessKey) : undefined),
+  };
 }
