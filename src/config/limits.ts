@@ -166,3 +166,5 @@ export const IAM_DOCUMENT_BYTES_MAX = 16 * MiB;
 export const IAM_NAME_CHARS_MAX = 128;
 /** Parsed bucket policies kept in memory (one per bucket; the cache empties when full). */
 export const BUCKET_POLICY_CACHE_ENTRIES_MAX = 10_000;
+/** An admin API request body (a policy document or a user's keys, as JSON). */
+export const ADMIN_BODY_BYTES_MAX = 64 * KiB;
