@@ -12,5 +12,7 @@ export async function putBucketTagging(ctx: RequestContext): Promise<Response> {
     "tagging",
     tags.length === 0 ? undefined : JSON.stringify(tags),
   );
-  return emptyResponse(204);
+  // 200 as MinIO answers (AWS's example shows 204): minio-js setBucketTagging accepts only 200,
+  // and the AWS SDKs accept any 2xx.
+  return emptyResponse(200);
 }
