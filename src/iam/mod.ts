@@ -6,3 +6,4 @@ export * from "./identity.ts";
 export * from "./s3_actions.ts";
 export * from "./authorize.ts";
 export * from "./store.ts";
+export { ADMIN_PREFIX, type AdminApiOptions, handleIamAdmin } from "./admin_api.ts";
