@@ -168,3 +168,13 @@ export const IAM_NAME_CHARS_MAX = 128;
 export const BUCKET_POLICY_CACHE_ENTRIES_MAX = 10_000;
 /** An admin API request body (a policy document or a user's keys, as JSON). */
 export const ADMIN_BODY_BYTES_MAX = 64 * KiB;
+/** AWS STS: DurationSeconds of AssumeRole is 900 to 43,200 (default 3,600). */
+export const STS_DURATION_SECONDS_MIN = 900;
+export const STS_DURATION_SECONDS_MAX = 43_200;
+export const STS_DURATION_SECONDS_DEFAULT = 3_600;
+/** AWS STS: an inline session policy is at most 2,048 characters. */
+export const STS_SESSION_POLICY_CHARS_MAX = 2_048;
+/** Live STS sessions held in memory (expired ones are dropped first when full). */
+export const STS_SESSIONS_MAX = 100_000;
+/** An STS form body (Action, Version, DurationSeconds, Policy, ...). */
+export const STS_BODY_BYTES_MAX = 16 * KiB;
