@@ -18,8 +18,9 @@
  * - Checks run as in sigv4.ts: syntax, the access key, the signature, then the time (the clock
  *   skew or the expiry is reported only for a request whose signature was right), then the token.
  *
- * Two spellings of the same request are tried when the first does not match, because the wire
- * and the documentation leave room for both:
+ * Other spellings of the same request are tried when the first does not match, because the wire,
+ * the documentation and the clients leave room for them:
+ * - botocore signs a path-style request for a bucket alone (`/bucket?prefix=..`) as `/bucket/`.
  * - `Headers` joins a repeated header with ", " while SigV2 joins with "," (AWS's Upload example);
  *   when an amz header value holds ", " the comma-only spelling is tried too.
  * - AWS's Delete example signs x-amz-date's value on the Date line and leaves it out of the amz
@@ -153,14 +154,24 @@ function amzHeadersOf(headers: Headers): Map<string, string> {
 
 /**
  * The StringToSign candidates for one request, the documented spelling first (see "How this
- * works"): at most four, and only the first unless the request leaves room for another.
+ * works"): at most eight, and only the first unless the request leaves room for another.
  */
 function candidates(parts: StringToSignV2Parts, amzDate: string | undefined): string[] {
   const spellings = [parts];
+  const bucketOnly = /^\/[^/?]+(?=\?|$)/.exec(parts.resource);
+  if (bucketOnly !== null) {
+    // botocore signs a path-style bucket request (`/bucket?prefix=..`) as `/bucket/`.
+    spellings.push({
+      ...parts,
+      resource: `${bucketOnly[0]}/${parts.resource.slice(bucketOnly[0].length)}`,
+    });
+  }
   if (amzDate !== undefined) {
-    const amzHeaders = new Map(parts.amzHeaders);
-    amzHeaders.delete("x-amz-date");
-    spellings.push({ ...parts, date: amzDate, amzHeaders });
+    for (const s of [...spellings]) {
+      const amzHeaders = new Map(s.amzHeaders);
+      amzHeaders.delete("x-amz-date");
+      spellings.push({ ...s, date: amzDate, amzHeaders });
+    }
   }
   const out = spellings.map(stringToSignV2);
   for (const s of spellings) {

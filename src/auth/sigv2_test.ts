@@ -402,3 +402,24 @@ Deno.test("Unlike AWS: SigV2 is accepted, and the auth README says so", async ()
   const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
   assert.match(readme, /Unlike AWS:[^\n]*SigV2/);
 });
+
+Deno.test("a path-style bucket request verifies signed as /bucket or, as botocore signs it, /bucket/", async () => {
+  const date = "Wed, 01 Jan 2031 00:00:00 GMT";
+  for (const resource of ["/b", "/b/"]) {
+    const s = `GET\n\n\n${date}\n${resource}?versions`;
+    const req = request("GET", "/b?versions&prefix=a%2F", [
+      ["date", date],
+      ["authorization", auth(signV2(SK, s))],
+    ]);
+    await verifies(req, date);
+  }
+  // Only a bucket alone: a key's path is signed as sent.
+  const s = `GET\n\n\n${date}\n/b/k/`;
+  await rejects(
+    authenticateRequest(
+      request("GET", "/b/k", [["date", date], ["authorization", auth(signV2(SK, s))]]),
+      options(date),
+    ),
+    "SignatureDoesNotMatch",
+  );
+});
