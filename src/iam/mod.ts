@@ -7,3 +7,4 @@ export * from "./s3_actions.ts";
 export * from "./authorize.ts";
 export * from "./store.ts";
 export { ADMIN_PREFIX, type AdminApiOptions, handleIamAdmin } from "./admin_api.ts";
+export * from "./sts.ts";
