@@ -78,8 +78,14 @@ export const OPERATION_ACTIONS: Readonly<Record<string, readonly [string, Target
   ListParts: ["s3:ListMultipartUploadParts", OBJECT],
 };
 
-/** Operations that need nothing (a CORS preflight carries no credentials by design). */
-export const UNAUTHORIZED_OPERATIONS: ReadonlySet<string> = new Set(["OptionsObject"]);
+/**
+ * Operations no policy governs: a CORS preflight carries no credentials by design; AssumeRole is
+ * open to every signed IAM user (it checks its caller itself), as in MinIO.
+ */
+export const UNAUTHORIZED_OPERATIONS: ReadonlySet<string> = new Set([
+  "OptionsObject",
+  "AssumeRole",
+]);
 
 export function s3Arn(bucket?: string, key?: string): string {
   if (bucket === undefined) return "arn:aws:s3:::";

@@ -4,6 +4,7 @@
  */
 import type { Credentials } from "../auth/types.ts";
 import { type Identity, rootIdentity } from "../iam/identity.ts";
+import type { AssumedRole } from "../iam/sts.ts";
 
 export interface CredentialStore {
   lookup(accessKey: string): Credentials | undefined | Promise<Credentials | undefined>;
@@ -12,6 +13,8 @@ export interface CredentialStore {
    * Optional: a store without it treats every key it knows as root (no IAM).
    */
   identity?(accessKey: string): Identity | undefined | Promise<Identity | undefined>;
+  /** STS, when the store can issue temporary credentials (AssumeRole at `POST /`). */
+  sts?: { assumeRole(caller: Identity, form: URLSearchParams): Promise<AssumedRole> };
 }
 
 /** A store holding a fixed set of credentials (the root pair): each is root. */

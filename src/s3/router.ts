@@ -46,6 +46,7 @@ export const OPERATIONS = [
   "CompleteMultipartUpload",
   "AbortMultipartUpload",
   "ListParts",
+  "AssumeRole",
 ] as const;
 
 export type OperationName = typeof OPERATIONS[number];
@@ -166,6 +167,8 @@ export function routeRequest(input: RouteInput, domains: readonly string[]): Rou
   if (bucket === undefined) {
     if (method === "GET") return op("ListBuckets");
     if (method === "OPTIONS") return op("OptionsObject");
+    // STS at the S3 endpoint, as MinIO (the Action is in the form body).
+    if (method === "POST") return op("AssumeRole");
     throw new S3Error("MethodNotAllowed");
   }
   if (method === "OPTIONS") return op("OptionsObject");

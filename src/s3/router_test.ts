@@ -105,6 +105,10 @@ Deno.test("routes bucket policy requests", () => {
   deepEqual(route("GET", "/b?policyStatus").operation, "GetBucketPolicyStatus");
 });
 
+Deno.test("routes POST to the service root to STS (AssumeRole), as MinIO", () => {
+  deepEqual(route("POST", "/").operation, "AssumeRole");
+});
+
 Deno.test("routes virtual-host-style requests under a configured domain", () => {
   deepEqual(route("GET", "/photos/a.jpg", { host: "my.bucket.s3.example.com:9000" }), {
     operation: "GetObject",

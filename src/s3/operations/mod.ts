@@ -2,6 +2,7 @@
 import type { Operation } from "../context.ts";
 import type { OperationName } from "../router.ts";
 import { abortMultipartUpload } from "./abort_multipart_upload.ts";
+import { assumeRole } from "./assume_role.ts";
 import { completeMultipartUpload } from "./complete_multipart_upload.ts";
 import { copyObject } from "./copy_object.ts";
 import { createBucket } from "./create_bucket.ts";
@@ -44,6 +45,7 @@ import { uploadPartCopy } from "./upload_part_copy.ts";
 
 export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
   AbortMultipartUpload: abortMultipartUpload,
+  AssumeRole: assumeRole,
   CompleteMultipartUpload: completeMultipartUpload,
   CopyObject: copyObject,
   CreateBucket: createBucket,
