@@ -5,6 +5,7 @@ import type { CredentialStore } from "./credentials.ts";
 import { S3Error } from "./errors.ts";
 import type { OperationName } from "./router.ts";
 import { emptyStream, prepareBody, type PreparedBody } from "./_body.ts";
+import type { RequestObserver } from "./observer.ts";
 
 export interface S3Options {
   objects: ObjectLayer;
@@ -14,6 +15,8 @@ export interface S3Options {
   domains: readonly string[];
   /** Server clock (tests pass a fixed one). */
   now?: () => Date;
+  /** Told about every finished request (metrics, access log). */
+  observer?: RequestObserver;
 }
 
 export type SignedAuth = Extract<AuthResult, { kind: "signed" }>;

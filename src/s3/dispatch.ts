@@ -14,19 +14,146 @@ import { OPERATION_HANDLERS } from "./operations/mod.ts";
 import { rawTarget, type Route, routeRequest } from "./router.ts";
 import { checkBucketName, checkObjectKey } from "./_names.ts";
 import { corsResponseHeaders, type CorsRule, matchCorsRule } from "./_cors.ts";
+import type { ConnectionInfo, RequestObserver, RequestRecord } from "./observer.ts";
 
 /** Operations that do not carry SigV4 in headers or query. */
 const UNSIGNED_OPERATIONS = new Set(["OptionsObject", "PostObject"]);
 
 const HOST_ID = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))));
 
-export type S3Handler = (request: Request) => Promise<Response>;
+export type S3Handler = (request: Request, info?: ConnectionInfo) => Promise<Response>;
 
 export function createS3Handler(options: S3Options): S3Handler {
-  return (request) => handleRequest(request, options);
+  const observer = options.observer;
+  if (observer === undefined) return (request) => handleRequest(request, options, undefined);
+  return (request, info) => observeRequest(request, options, observer, info);
 }
 
-async function handleRequest(request: Request, options: S3Options): Promise<Response> {
+/**
+ * Runs the request with its body bytes counted on the way in and out, and reports it to the
+ * observer once the response body has ended (or the client went away).
+ */
+async function observeRequest(
+  request: Request,
+  options: S3Options,
+  observer: RequestObserver,
+  info: ConnectionInfo | undefined,
+): Promise<Response> {
+  const started = performance.now();
+  let bytesIn = 0;
+  let counted = request;
+  if (request.body !== null) {
+    // fetch requires `duplex` for a streamed body; Deno's RequestInit type lacks it.
+    const init: RequestInit & { duplex: "half" } = {
+      body: countBytes(request.body, (n) => (bytesIn += n), () => {}),
+      duplex: "half",
+    };
+    counted = new Request(request, init);
+  }
+  const seen: Seen = {};
+  const response = await handleRequest(counted, options, seen);
+  const ttfbMs = performance.now() - started;
+  const record: RequestRecord = {
+    requestId: response.headers.get("x-amz-request-id") ?? "",
+    operation: seen.route?.operation ?? "Unknown",
+    method: request.method,
+    status: response.status,
+    bytesIn: 0,
+    bytesOut: 0,
+    ttfbMs,
+    durationMs: ttfbMs,
+  };
+  if (seen.route?.bucket !== undefined) record.bucket = seen.route.bucket;
+  if (seen.route?.key !== undefined) record.key = seen.route.key;
+  if (seen.accessKey !== undefined) record.accessKey = seen.accessKey;
+  if (seen.errorCode !== undefined) record.errorCode = seen.errorCode;
+  if (info?.remoteAddress !== undefined) record.remoteAddress = info.remoteAddress;
+  const agent = request.headers.get("user-agent");
+  if (agent !== null) record.userAgent = agent;
+  let bytesOut = 0;
+  const report = () => {
+    record.bytesIn = bytesIn;
+    record.bytesOut = bytesOut;
+    record.durationMs = performance.now() - started;
+    try {
+      observer.requestDone(record);
+    } catch (e) {
+      logger.error("Request observer failed", { requestId: record.requestId, error: e });
+    }
+  };
+  if (response.body === null) {
+    report();
+    return response;
+  }
+  if (!response.headers.has("content-length")) {
+    // XML and JSON documents (errors, listings) are strings already in memory, sent without a
+    // declared length: keep them fixed bodies (a stream here would turn them chunked, and Deno
+    // drops a streamed answer to a client that half-closed its upload early).
+    const bytes = await response.bytes();
+    bytesOut = bytes.byteLength;
+    report();
+    return new Response(bytes, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+  // Object bodies stream with their Content-Length; count them as they go out.
+  return new Response(countBytes(response.body, (n) => (bytesOut += n), report), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/** What handleRequest learnt about a request, for the observer. */
+interface Seen {
+  route?: Route;
+  accessKey?: string;
+  errorCode?: string;
+}
+
+/** Passes a stream through, counting its bytes; `done` runs once when it ends, fails or is cancelled. */
+function countBytes(
+  source: ReadableStream<Uint8Array>,
+  add: (n: number) => void,
+  done: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          controller.close();
+          finish();
+          return;
+        }
+        add(value.byteLength);
+        controller.enqueue(value);
+      } catch (e) {
+        controller.error(e);
+        finish();
+      }
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+async function handleRequest(
+  request: Request,
+  options: S3Options,
+  seen: Seen | undefined,
+): Promise<Response> {
   const requestId = newRequestId();
   const url = new URL(request.url);
   const { rawPath, rawQuery } = rawTarget(request.url);
@@ -44,6 +171,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
       },
       options.domains,
     );
+    if (seen !== undefined) seen.route = route;
     if (route.bucket !== undefined) checkBucketName(route.bucket);
     if (route.key !== undefined) checkObjectKey(route.key);
     if (route.operation === "NotImplemented") {
@@ -65,6 +193,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
       });
       if (result.kind === "anonymous") throw new S3Error("AccessDenied");
       auth = result;
+      if (seen !== undefined) seen.accessKey = result.accessKey;
     }
     const ctx = new RequestContext(request, url, requestId, route.operation, options, {
       ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
@@ -73,6 +202,7 @@ async function handleRequest(request: Request, options: S3Options): Promise<Resp
     response = await OPERATION_HANDLERS[route.operation](ctx);
   } catch (e) {
     response = errorResponse(e, request, rawPath, requestId, route);
+    if (seen !== undefined) seen.errorCode = toS3Error(e)?.code ?? "InternalError";
   }
   response.headers.set("x-amz-request-id", requestId);
   response.headers.set("x-amz-id-2", HOST_ID);

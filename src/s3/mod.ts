@@ -4,3 +4,4 @@ export { type CredentialStore, staticCredentialStore } from "./credentials.ts";
 export type { S3Options } from "./context.ts";
 export { S3Error, type S3ErrorCode } from "./errors.ts";
 export { type OperationName, routeRequest } from "./router.ts";
+export type { ConnectionInfo, RequestObserver, RequestRecord } from "./observer.ts";

@@ -11,11 +11,20 @@ import { createS3Handler } from "./dispatch.ts";
 export interface S3ServerOptions extends S3Options {
   hostname: string;
   port: number;
+  /** PEM certificate chain and private key: the server speaks HTTPS. */
+  tls?: { cert: string; key: string };
+  /**
+   * Answers MinIO's other reserved paths under /minio/ (metrics); `undefined` passes the request
+   * on to the S3 handler. Supplied by src/admin through main.ts (s3 may not import admin).
+   */
+  admin?: (request: Request, url: URL) => Promise<Response | undefined>;
 }
 
 export interface S3Server {
   /** The address actually bound (port 0 resolved). */
   hostname: string;
+  /** "https" when serving TLS. */
+  scheme: "http" | "https";
   port: number;
   /** Stops accepting, waits for in-flight requests up to `graceMs`, then closes connections. */
   shutdown(graceMs?: number): Promise<void>;
@@ -52,6 +61,7 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
+    ...(options.tls !== undefined ? { cert: options.tls.cert, key: options.tls.key } : {}),
     signal: abort.signal,
     // onListen runs inside Deno.serve; the address is read right after it returns.
     onListen: (addr) => {
@@ -61,7 +71,7 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
       logger.error("Unhandled server error", { error: e instanceof Error ? e.stack : String(e) });
       return new Response("Internal Server Error", { status: 500 });
     },
-  }, async (request) => {
+  }, async (request, info) => {
     if (draining) {
       return new Response(null, {
         status: 503,
@@ -71,14 +81,19 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
     inFlight++;
     try {
       const url = new URL(request.url);
-      if (url.pathname.startsWith("/minio/health/")) {
-        const r = await health(url.pathname, options);
+      if (url.pathname.startsWith("/minio/")) {
+        const r = url.pathname.startsWith("/minio/health/")
+          ? await health(url.pathname, options)
+          : await options.admin?.(request, url);
         if (r !== undefined) {
           r.headers.set("x-amz-request-id", newRequestId());
           return r;
         }
       }
-      return await handler(request);
+      const remote = info.remoteAddr;
+      return await handler(request, {
+        remoteAddress: remote.transport === "tcp" ? `${remote.hostname}:${remote.port}` : "",
+      });
     } finally {
       inFlight--;
       if (inFlight === 0) idle?.();
@@ -88,6 +103,7 @@ export function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   return Promise.resolve({
     hostname: addr.hostname,
     port: addr.port,
+    scheme: options.tls !== undefined ? "https" : "http",
     shutdown: async (graceMs = SHUTDOWN_GRACE_MS) => {
       draining = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
