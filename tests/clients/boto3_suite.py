@@ -14,6 +14,7 @@ import json
 import os
 import random
 import sys
+import time
 import traceback
 import urllib.request
 import zlib
@@ -38,6 +39,7 @@ checks = []
 def check(name):
     def wrap(fn):
         def run():
+            started = time.monotonic()
             try:
                 fn()
             except Exception as e:  # report the first failure as JSON and stop
@@ -46,6 +48,8 @@ def check(name):
                                   "error": f"{type(e).__name__}: {e}"}))
                 sys.exit(1)
             checks.append(name)
+            # Seconds per check, for whoever reads the log; never asserted.
+            print(f"{time.monotonic() - started:7.1f}s  {name}", file=sys.stderr)
         return run
     return wrap
 
