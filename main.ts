@@ -1,14 +1,22 @@
 // Wiring only: command line -> config -> drives -> object layer -> servers.
 import {
+  AccessLog,
+  combineObservers,
+  notifySystemd,
+  ServerMetrics,
+  UsageScanner,
+} from "./src/admin/mod.ts";
+import {
   credentialsFilePath,
+  DEV_BUCKET,
   loadOrCreateRootCredentials,
   parseCommandLine,
   type ServerConfig,
   UsageError,
   VERSION,
 } from "./src/config/mod.ts";
-import { openObjectLayer, StartupError } from "./src/object/mod.ts";
-import { startS3Server, staticCredentialStore } from "./src/s3/mod.ts";
+import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
+import { type RequestObserver, startS3Server, staticCredentialStore } from "./src/s3/mod.ts";
 import { logger } from "./src/util/logger.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -53,23 +61,62 @@ async function serve(config: ServerConfig): Promise<number> {
     }
     throw e;
   }
+  let tls;
+  try {
+    tls = await readCertificates(config.certsDir);
+  } catch (e) {
+    console.error(`shale: ${e instanceof Error ? e.message : String(e)}`);
+    await objects.close();
+    return 1;
+  }
+  if (config.dev) {
+    try {
+      await objects.makeBucket(DEV_BUCKET);
+    } catch (e) {
+      if (!(e instanceof BucketExists)) throw e;
+    }
+  }
+  const credentialStore = staticCredentialStore([credentials]);
+  const usage = new UsageScanner(
+    objects,
+    config.usageScanIntervalMs !== undefined ? { intervalMs: config.usageScanIntervalMs } : {},
+  );
+  const metrics = new ServerMetrics({
+    objects,
+    credentials: credentialStore,
+    authType: config.prometheusAuthType,
+    usage,
+  });
+  const observers: RequestObserver[] = [metrics];
+  if (config.accessLog) observers.push(new AccessLog());
   const server = await startS3Server({
     hostname: config.address.hostname,
     port: config.address.port,
     objects,
-    credentials: staticCredentialStore([credentials]),
+    credentials: credentialStore,
     region: config.region,
     domains: config.domains,
+    observer: observers.length === 1 ? metrics : combineObservers(observers),
+    admin: (request, url) => metrics.handle(request, url),
+    ...(tls !== undefined ? { tls } : {}),
   });
+  usage.start();
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the drives,
-  // exit 0. Installed before the start-up line so that a signal right after it is handled.
+  // exit 0; a second signal exits at once (status 1). Installed before the start-up line so that
+  // a signal right after it is handled.
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        logger.warn("Second signal: exiting now", { signal });
+        Deno.exit(1);
+      }
       stopping = true;
       logger.info("Shutting down", { signal });
-      await server.shutdown();
+      const drained = server.shutdown(); // new requests get 503 from here on
+      await notifySystemd("STOPPING=1");
+      await drained;
+      await usage.close();
       await objects.close();
       logger.info("Stopped", {});
       resolve(0);
@@ -82,7 +129,7 @@ async function serve(config: ServerConfig): Promise<number> {
     : server.hostname.includes(":")
     ? `[${server.hostname}]`
     : server.hostname;
-  const endpoint = `http://${shown}:${server.port}`;
+  const endpoint = `${server.scheme}://${shown}:${server.port}`;
   console.log(
     [
       `Shale ${VERSION}`,
@@ -93,6 +140,14 @@ async function serve(config: ServerConfig): Promise<number> {
       `RootUser: ${credentials.accessKey}`,
       `RootPass: ${credentials.secretKey}`,
       `Drives: ${config.drives.length} (${config.drives.join(" ")})`,
+      ...(config.dev
+        ? [
+          `Dev mode: bucket "${DEV_BUCKET}" is ready; these credentials are public, use it only ` +
+          `on your own machine`,
+          `  aws --endpoint-url ${endpoint} s3 ls s3://${DEV_BUCKET}   ` +
+          `(AWS_ACCESS_KEY_ID=${credentials.accessKey} AWS_SECRET_ACCESS_KEY=${credentials.secretKey})`,
+        ]
+        : []),
       ``,
     ].join("\n"),
   );
@@ -102,9 +157,32 @@ async function serve(config: ServerConfig): Promise<number> {
     hostname: server.hostname,
     port: server.port,
     region: config.region,
+    tls: tls !== undefined,
   });
+  await notifySystemd("READY=1");
 
   return await stopped;
+}
+
+/**
+ * MinIO's layout: `<certs-dir>/public.crt` and `<certs-dir>/private.key`. Both absent: plain
+ * HTTP. One without the other, or an unreadable file, is a start-up error.
+ */
+async function readCertificates(dir: string): Promise<{ cert: string; key: string } | undefined> {
+  const read = async (name: string) => {
+    try {
+      return await Deno.readTextFile(`${dir}/${name}`);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw new Error(`Cannot read "${dir}/${name}": ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  const [cert, key] = await Promise.all([read("public.crt"), read("private.key")]);
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new Error(`TLS needs both public.crt and private.key in "${dir}"`);
+  }
+  return { cert, key };
 }
 
 if (import.meta.main) {

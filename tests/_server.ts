@@ -8,6 +8,9 @@
  *   await s.stop();   // SIGTERM, wait for exit 0, remove the temp folders
  *
  * Set SHALE_TEST_LOG=1 to see the server's output.
+ *
+ * The server gets an empty temp --certs-dir unless `certsDir` is given (then it speaks HTTPS when
+ * the folder holds public.crt / private.key, and `endpoint` says https).
  */
 
 export interface StartServerOptions {
@@ -25,6 +28,10 @@ export interface StartServerOptions {
    * which the returned accessKey / secretKey hold.
    */
   credentials?: "env" | "generated";
+  /** Extra command-line arguments after the drives (e.g. "--access-log"). */
+  args?: string[];
+  /** The --certs-dir to pass (default: an empty temp folder, so plain HTTP). */
+  certsDir?: string;
 }
 
 export interface TestServer {
@@ -40,17 +47,25 @@ export interface TestServer {
   stop(): Promise<number>;
   /** SIGKILL (a crash); resolves when the process is gone. */
   kill(): Promise<void>;
+  /** Sends a signal and returns at once (shutdown tests). */
+  signal(signal: Deno.Signal): void;
+  /** Resolves with the exit code when the process ends (does not clean up: call stop()). */
+  exited: Promise<number>;
+  /** The process id. */
+  pid: number;
 }
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const START_TIMEOUT_MS = 60_000;
 
-/** The permissions of `deno task shale` (deno.json). */
+/** The permission and unstable flags of `deno task shale` (deno.json). */
 async function shalePermissions(): Promise<string[]> {
   const config = JSON.parse(
     await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
   ) as { tasks: Record<string, string> };
-  return String(config.tasks.shale).split(" ").filter((a) => a.startsWith("--allow"));
+  return String(config.tasks.shale).split(" ").filter((a) =>
+    a.startsWith("--allow") || a.startsWith("--unstable")
+  );
 }
 
 export async function startServer(opts: StartServerOptions = {}): Promise<TestServer> {
@@ -70,6 +85,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   let accessKey = opts.env?.SHALE_ROOT_USER ?? "shaletestadmin";
   let secretKey = opts.env?.SHALE_ROOT_PASSWORD ?? "shale-test-secret-key";
   const region = opts.env?.SHALE_REGION ?? "us-east-1";
+  const emptyCerts = opts.certsDir === undefined
+    ? await Deno.makeTempDir({ prefix: "shale-e2e-certs-" })
+    : undefined;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -79,6 +97,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       ...driveArgs,
       "--address",
       "127.0.0.1:0",
+      "--certs-dir",
+      opts.certsDir ?? emptyCerts ?? "",
+      ...(opts.args ?? []),
     ],
     // The runner's own SHALE_* / MINIO_* variables must not leak into the server under test.
     clearEnv: true,
@@ -116,6 +137,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   // Keep draining both pipes for the server's whole life so it never blocks on a full pipe.
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
 
+  let scheme = "http";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`Server did not start:\n${log}`)),
@@ -124,8 +146,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     onLine = (line) => {
       if (!line.startsWith("{")) return;
       try {
-        const rec = JSON.parse(line) as { message?: string; port?: number };
+        const rec = JSON.parse(line) as { message?: string; port?: number; endpoint?: string };
         if (rec.message === "Listening" && typeof rec.port === "number") {
+          if (rec.endpoint?.startsWith("https:")) scheme = "https";
           clearTimeout(timer);
           resolve(rec.port);
         }
@@ -145,10 +168,11 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   const cleanup = async () => {
     await pumps.catch(() => {});
     if (root !== undefined && !opts.keepData) await Deno.remove(root, { recursive: true });
+    if (emptyCerts !== undefined) await Deno.remove(emptyCerts, { recursive: true });
   };
   let stopped: Promise<number> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${scheme}://127.0.0.1:${port}`,
     accessKey,
     secretKey,
     region,
@@ -172,5 +196,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       await child.status;
       await cleanup();
     },
+    signal(signal) {
+      child.kill(signal);
+    },
+    exited: child.status.then((s) => s.code),
+    pid: child.pid,
   };
 }

@@ -4,7 +4,11 @@
  * (MINIO_ROOT_USER / MINIO_ROOT_PASSWORD accepted). Pure: the environment comes in as a function.
  */
 import { EllipsisError, expandDriveArgs } from "./ellipsis.ts";
-import { ROOT_PASSWORD_LENGTH_MIN, ROOT_USER_LENGTH_MIN } from "./limits.ts";
+import {
+  ROOT_PASSWORD_LENGTH_MIN,
+  ROOT_USER_LENGTH_MIN,
+  USAGE_SCAN_INTERVAL_MS,
+} from "./limits.ts";
 import { VERSION } from "./version.ts";
 
 export class UsageError extends Error {
@@ -33,6 +37,16 @@ export interface ServerConfig {
   reducedParity?: number;
   /** Root credentials from the environment; absent means generate-or-reuse the stored pair. */
   rootCredentials?: RootCredentials;
+  /** `--dev`: one local drive, well-known credentials, a ready bucket, loopback only. */
+  dev: boolean;
+  /** `--certs-dir`: TLS is on when public.crt and private.key are there. */
+  certsDir: string;
+  /** `--access-log` or SHALE_ACCESS_LOG=on: one JSON line per request. */
+  accessLog: boolean;
+  /** SHALE_PROMETHEUS_AUTH_TYPE: "jwt" (bearer token, the default) or "public". */
+  prometheusAuthType: "jwt" | "public";
+  /** SHALE_USAGE_SCAN_INTERVAL_MS: how often bucket usage may be recounted after writes. */
+  usageScanIntervalMs?: number;
 }
 
 export type Command =
@@ -44,11 +58,24 @@ export type EnvLookup = (name: string) => string | undefined;
 
 export const DEFAULT_ADDRESS = ":9000";
 export const DEFAULT_REGION = "us-east-1";
+export const DEFAULT_CERTS_DIR = "/etc/shale/certs";
+/** Dev mode: a drive under the working directory, so data survives a restart and is easy to find. */
+export const DEV_DRIVE = "./data/dev";
+/** Dev mode listens on loopback only: its credentials are printed and well known. */
+export const DEV_ADDRESS = "127.0.0.1:9000";
+/** Dev mode's well-known root credentials (as MinIO's minioadmin / minioadmin). */
+export const DEV_CREDENTIALS: RootCredentials = {
+  accessKey: "shaleadmin",
+  secretKey: "shaleadmin",
+};
+/** Dev mode creates this bucket at start-up. */
+export const DEV_BUCKET = "dev";
 
 export const MAIN_HELP = `Shale ${VERSION}: a self-hosted, S3-compatible object store.
 
 Usage:
   shale server DIR... [flags]    serve the S3 API on erasure-coded drives
+  shale server --dev             try it out: one local drive, known credentials, a bucket
   shale --help                   this text
   shale --version                print the version
 
@@ -56,6 +83,7 @@ Run \`shale server --help\` for the server's flags and environment variables.
 `;
 
 export const SERVER_HELP = `Usage: shale server DIR... [flags]
+       shale server --dev [DIR] [flags]
 
 Serves the S3 API from the drive folders DIR... MinIO's ellipsis syntax expands ranges:
 /mnt/disk{1...4} is four drives, /mnt/d{1...2}/x{1...2} is four drives.
@@ -64,6 +92,13 @@ Flags:
   --address HOST:PORT          S3 API listen address (default "${DEFAULT_ADDRESS}": every interface;
                                port 0 picks a free port, printed at start-up)
   --console-address HOST:PORT  web console listen address (default: none; the console comes later)
+  --certs-dir DIR              TLS: serve HTTPS when DIR holds public.crt and private.key, as MinIO
+                               (default "${DEFAULT_CERTS_DIR}"; plain HTTP when they are absent)
+  --access-log                 log one JSON line per request (as SHALE_ACCESS_LOG=on)
+  --dev                        development mode: no arguments needed. One drive at "${DEV_DRIVE}"
+                               (unless DIR is given), root user/password "${DEV_CREDENTIALS.accessKey}"/"${DEV_CREDENTIALS.secretKey}"
+                               (unless SHALE_ROOT_* are set), bucket "${DEV_BUCKET}" created, address
+                               "${DEV_ADDRESS}" (unless --address is given). Never for production.
   -h, --help                   this text
 
 Environment:
@@ -79,6 +114,13 @@ Environment:
   SHALE_DOMAIN                 comma-separated domains for virtual-host-style requests
                                (bucket.s3.example.com); path-style always works
   SHALE_LOG_LEVEL              debug, info, warn or error (default "info")
+  SHALE_ACCESS_LOG             "on" logs one JSON line per request: request id, principal, operation,
+                               bucket, key, status, bytes in/out, duration, remote address, user agent
+  SHALE_PROMETHEUS_AUTH_TYPE   "jwt" (default: a bearer token as \`mc admin prometheus generate\`
+                               makes) or "public"; metrics at /minio/v2/metrics/{cluster,node,bucket}
+  SHALE_USAGE_SCAN_INTERVAL_MS bucket usage is recounted at most this often, after writes
+                               (default ${USAGE_SCAN_INTERVAL_MS})
+  MINIO_REGION, MINIO_DOMAIN, MINIO_STORAGE_CLASS_*, MINIO_PROMETHEUS_AUTH_TYPE are accepted too.
 `;
 
 /** Parses argv (without the program name) and the environment into one command. */
@@ -96,8 +138,11 @@ export function parseCommandLine(args: string[], env: EnvLookup): Command {
 
 function parseServer(args: string[], env: EnvLookup): Command {
   const dirs: string[] = [];
-  let address = DEFAULT_ADDRESS;
+  let address: string | undefined;
   let consoleAddress: string | undefined;
+  let certsDir = DEFAULT_CERTS_DIR;
+  let dev = false;
+  let accessLog = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? "";
     if (arg === "--help" || arg === "-h") return { kind: "help", text: SERVER_HELP };
@@ -109,12 +154,21 @@ function parseServer(args: string[], env: EnvLookup): Command {
       if (value === undefined) throw new UsageError(`Flag ${flag} needs a value (HOST:PORT)`);
       if (flag === "--address") address = value;
       else consoleAddress = value;
+    } else if (flag === "--certs-dir" || flag === "-S") {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === "") throw new UsageError(`Flag ${flag} needs a folder`);
+      certsDir = value;
+    } else if (arg === "--dev") {
+      dev = true;
+    } else if (arg === "--access-log") {
+      accessLog = true;
     } else if (arg.startsWith("-")) {
       throw new UsageError(`Unknown flag "${arg}"; try \`shale server --help\``);
     } else {
       dirs.push(arg);
     }
   }
+  if (dev && dirs.length === 0) dirs.push(DEV_DRIVE);
   if (dirs.length === 0) throw new UsageError("No drives given; try `shale server --help`");
   let drives: string[];
   try {
@@ -125,12 +179,25 @@ function parseServer(args: string[], env: EnvLookup): Command {
   }
   const config: ServerConfig = {
     drives,
-    address: parseAddress(address, "--address"),
+    address: parseAddress(address ?? (dev ? DEV_ADDRESS : DEFAULT_ADDRESS), "--address"),
     region: env("SHALE_REGION") || env("MINIO_REGION") || DEFAULT_REGION,
     domains: (env("SHALE_DOMAIN") || env("MINIO_DOMAIN") || "").split(",").map((d) =>
       d.trim().toLowerCase()
     ).filter((d) => d !== ""),
+    dev,
+    certsDir,
+    accessLog: accessLog || isOn(env("SHALE_ACCESS_LOG") || env("MINIO_ACCESS_LOG")),
+    prometheusAuthType: parsePrometheusAuthType(
+      env("SHALE_PROMETHEUS_AUTH_TYPE") || env("MINIO_PROMETHEUS_AUTH_TYPE"),
+    ),
   };
+  const scanMs = env("SHALE_USAGE_SCAN_INTERVAL_MS");
+  if (scanMs) {
+    if (!/^\d{1,9}$/.test(scanMs)) {
+      throw new UsageError(`SHALE_USAGE_SCAN_INTERVAL_MS="${scanMs}" is not a whole number`);
+    }
+    config.usageScanIntervalMs = Number(scanMs);
+  }
   if (consoleAddress !== undefined) {
     config.consoleAddress = parseAddress(consoleAddress, "--console-address");
   }
@@ -138,9 +205,19 @@ function parseServer(args: string[], env: EnvLookup): Command {
   if (standard) config.standardParity = parseParity(standard, "SHALE_STORAGE_CLASS_STANDARD");
   const rrs = env("SHALE_STORAGE_CLASS_RRS") || env("MINIO_STORAGE_CLASS_RRS");
   if (rrs) config.reducedParity = parseParity(rrs, "SHALE_STORAGE_CLASS_RRS");
-  const creds = rootCredentialsFromEnv(env);
+  const creds = rootCredentialsFromEnv(env) ?? (dev ? { ...DEV_CREDENTIALS } : undefined);
   if (creds !== undefined) config.rootCredentials = creds;
   return { kind: "server", config };
+}
+
+function isOn(v: string | undefined): boolean {
+  return v !== undefined && ["on", "1", "true", "yes", "enable"].includes(v.toLowerCase());
+}
+
+function parsePrometheusAuthType(v: string | undefined): "jwt" | "public" {
+  if (v === undefined || v === "" || v.toLowerCase() === "jwt") return "jwt";
+  if (v.toLowerCase() === "public") return "public";
+  throw new UsageError(`SHALE_PROMETHEUS_AUTH_TYPE="${v}" is neither "jwt" nor "public"`);
 }
 
 /** `host:port`, `:port` (every interface), `[v6]:port`. */

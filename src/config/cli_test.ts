@@ -124,3 +124,46 @@ Deno.test("generates root credentials once, stores them 0600 and reuses them", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--dev needs no drive and gives one local drive, known credentials and loopback", () => {
+  const cmd = parseCommandLine(["server", "--dev"], noEnv);
+  if (cmd.kind !== "server") throw new Error(cmd.kind);
+  equal(cmd.config.dev, true);
+  deepEqual(cmd.config.drives, ["./data/dev"]);
+  deepEqual(cmd.config.address, { hostname: "127.0.0.1", port: 9000 });
+  deepEqual(cmd.config.rootCredentials, { accessKey: "shaleadmin", secretKey: "shaleadmin" });
+});
+
+Deno.test("--dev keeps a given drive, address and root credentials", () => {
+  const cmd = parseCommandLine(
+    ["server", "--dev", "/tmp/x", "--address", ":0"],
+    envOf({ SHALE_ROOT_USER: "someone", SHALE_ROOT_PASSWORD: "password1" }),
+  );
+  if (cmd.kind !== "server") throw new Error(cmd.kind);
+  deepEqual(cmd.config.drives, ["/tmp/x"]);
+  deepEqual(cmd.config.address, { hostname: "0.0.0.0", port: 0 });
+  deepEqual(cmd.config.rootCredentials, { accessKey: "someone", secretKey: "password1" });
+});
+
+Deno.test("reads the certs folder, access log and Prometheus auth settings", () => {
+  const plain = parseCommandLine(["server", "/d"], noEnv);
+  if (plain.kind !== "server") throw new Error(plain.kind);
+  equal(plain.config.certsDir, "/etc/shale/certs");
+  equal(plain.config.accessLog, false);
+  equal(plain.config.prometheusAuthType, "jwt");
+  const cmd = parseCommandLine(
+    ["server", "/d", "--certs-dir=/c", "--access-log"],
+    envOf({ MINIO_PROMETHEUS_AUTH_TYPE: "public" }),
+  );
+  if (cmd.kind !== "server") throw new Error(cmd.kind);
+  equal(cmd.config.certsDir, "/c");
+  equal(cmd.config.accessLog, true);
+  equal(cmd.config.prometheusAuthType, "public");
+  const env = parseCommandLine(["server", "/d"], envOf({ SHALE_ACCESS_LOG: "on" }));
+  if (env.kind !== "server") throw new Error(env.kind);
+  equal(env.config.accessLog, true);
+  throws(
+    () => parseCommandLine(["server", "/d"], envOf({ SHALE_PROMETHEUS_AUTH_TYPE: "open" })),
+    UsageError,
+  );
+});
