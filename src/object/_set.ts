@@ -309,7 +309,15 @@ export class ErasureSet {
     chunks: AsyncGenerator<Uint8Array>,
     g: Geometry,
     dist: number[],
-    opts: { sizeHint: number; allowInline: boolean; fileName: string; bucket: string; key: string },
+    opts: {
+      sizeHint: number;
+      allowInline: boolean;
+      fileName: string;
+      bucket: string;
+      key: string;
+      /** The directory the data dir will be renamed into: recorded for crash recovery. */
+      target?: string;
+    },
   ): Promise<EncodedData> {
     const tmpId = crypto.randomUUID();
     const dataDir = crypto.randomUUID();
@@ -368,6 +376,18 @@ export class ErasureSet {
       };
     }
     const path = `${TMP_DIR}/${tmpId}/${dataDir}/${opts.fileName}`;
+    // Written beside the data while it is encoded: if we crash after moving the data dir into
+    // place but before its record, start-up finds the orphan through this marker.
+    const target = opts.target;
+    const markers = target === undefined ? undefined : Promise.all(
+      this.slots.map((d) =>
+        d === undefined ? false : writeCommitMarker(d, tmpId, target, dataDir).then(
+          () => true,
+          () => false,
+        )
+      ),
+    );
+    markers?.catch(() => {});
     const writers = await Promise.all(
       this.slots.map((d) => d === undefined ? undefined : settle(d.createFile(path))),
     );
@@ -418,6 +438,17 @@ export class ErasureSet {
       if (n < g.writeQuorum) {
         throw new QuorumLost(
           `Only ${n} of ${g.n} drives stored the data, write quorum is ${g.writeQuorum}`,
+          opts.bucket,
+          opts.key,
+        );
+      }
+      (await markers)?.forEach((ok, i) => {
+        if (!ok) alive[i] = false;
+      });
+      const left = alive.filter(Boolean).length;
+      if (left < g.writeQuorum) {
+        throw new QuorumLost(
+          `Only ${left} of ${g.n} drives stored the data, write quorum is ${g.writeQuorum}`,
           opts.bucket,
           opts.key,
         );
@@ -571,6 +602,7 @@ export class ErasureSet {
       fileName: "part.1",
       bucket,
       key,
+      target: keyPath(bucket, key).dir,
     });
     const tmp = `${TMP_DIR}/${data.tmpId}/${data.dataDir}`;
     try {
@@ -1097,6 +1129,7 @@ export class ErasureSet {
             `${kp.dir}/${dataDirName(dataDir)}/part.${c.rec.number}`,
           ] as const
         );
+      const markerId = crypto.randomUUID();
       const v = await this.#commit(bucket, key, g, (i) => ({
         ...base,
         erasure: { ...base.erasure, shardIndex: up.distribution[i]! },
@@ -1105,6 +1138,7 @@ export class ErasureSet {
         conditions,
         locked: true,
         place: async (d, _i, kp) => {
+          await writeCommitMarker(d, markerId, kp.dir, dataDir);
           for (const [from, to] of partPaths(kp)) await d.rename(from, to);
         },
         unplace: async (d, _i, kp) => {
@@ -1113,6 +1147,7 @@ export class ErasureSet {
         },
       });
       await this.#removeUpload(bucket, key, uploadId);
+      await this.#removeTmp(markerId);
       return versionToInfo(bucket, key, v);
     } finally {
       unlockUpload();
@@ -1155,6 +1190,13 @@ export class ErasureSet {
     }
     return out;
   }
+}
+
+/** `.shale.sys/tmp/<id>/commit.target`: where a data dir is about to be moved (FORMAT.md). */
+export const COMMIT_MARKER = "commit.target";
+
+function writeCommitMarker(d: Drive, tmpId: string, dir: string, dataDir: string): Promise<void> {
+  return d.writeFile(`${TMP_DIR}/${tmpId}/${COMMIT_MARKER}`, ENC.encode(`${dir}\n${dataDir}`));
 }
 
 export function uploadToInfo(u: UploadRecord): MultipartUploadInfo {

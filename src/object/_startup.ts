@@ -7,20 +7,24 @@
  * Only when all checks pass are empty drives formatted (a fresh deployment, or an empty drive in a
  * known slot) and the tmp directories emptied.
  */
-import { FORMAT_FILE_BYTES_MAX } from "../config/limits.ts";
+import { FORMAT_FILE_BYTES_MAX, METADATA_RECORD_BYTES_MAX } from "../config/limits.ts";
 import { defaultParity, setSizeFor } from "../erasure/mod.ts";
 import {
   CorruptRecord,
+  dataDirName,
   decodeFormat,
+  decodeObjectRecord,
   type Drive,
   encodeFormat,
   FileNotFound,
   type FormatRecord,
+  META_FILE,
   SYSTEM_DIR,
   TMP_DIR,
 } from "../storage/mod.ts";
 import { logger } from "../util/logger.ts";
 import { StartupError } from "./errors.ts";
+import { COMMIT_MARKER } from "./_set.ts";
 
 export const FORMAT_FILE = `${SYSTEM_DIR}/format.shale`;
 
@@ -214,6 +218,7 @@ export async function startDrives(
         });
       }
     }
+    await recoverInterruptedCommits(d);
     await d.remove(TMP_DIR).catch((e) => {
       logger.warn("Could not clean temp files", { drive: d.path, error: e });
     });
@@ -229,4 +234,49 @@ export async function startDrives(
     }
   }
   return { deploymentId, setSize, standardParity: m, reducedParity: rr, sets };
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A crash after a data dir was moved into place but before its record was written leaves an
+ * orphan; the commit marker left in tmp names it. Data dirs the drive's record does not reference
+ * are removed (a drive without the record cannot serve that data anyway).
+ */
+async function recoverInterruptedCommits(d: Drive): Promise<void> {
+  let entries;
+  try {
+    entries = await d.list(TMP_DIR);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDir) continue;
+    try {
+      const marker = await d.tryReadFile(`${TMP_DIR}/${e.name}/${COMMIT_MARKER}`, 8192);
+      if (marker === undefined) continue;
+      const [dir, dataDir] = new TextDecoder().decode(marker).split("\n");
+      if (dir === undefined || dir === "" || dataDir === undefined || !UUID_RE.test(dataDir)) {
+        continue;
+      }
+      let referenced = false;
+      const meta = await d.tryReadFile(`${dir}/${META_FILE}`, METADATA_RECORD_BYTES_MAX);
+      if (meta !== undefined) {
+        try {
+          referenced = decodeObjectRecord(meta).versions.some((v) => v.dataDir === dataDir);
+        } catch (err) {
+          if (!(err instanceof CorruptRecord)) throw err;
+        }
+      }
+      if (!referenced && await d.stat(`${dir}/${dataDirName(dataDir)}`) !== undefined) {
+        await d.remove(`${dir}/${dataDirName(dataDir)}`);
+        logger.info("Removed the data of a write interrupted before its commit", {
+          drive: d.path,
+          dir,
+        });
+      }
+    } catch (err) {
+      logger.warn("Could not check an interrupted write", { drive: d.path, error: err });
+    }
+  }
 }

@@ -185,3 +185,37 @@ Deno.test("a drive given twice is refused", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("data moved into place by a write that crashed before its record is removed at start", async () => {
+  const { root, paths } = await tempPaths(4, "orphan");
+  try {
+    const l = await openObjectLayer({ drives: paths });
+    await l.makeBucket("bkt");
+    const data = new Uint8Array(300 * 1024).map((_, i) => i % 7);
+    await l.putObject("bkt", "k", bodyOf(data), { size: data.length, metadata: { user: {} } });
+    await l.close();
+    const keep = (await filesUnder(`${paths[0]}/bkt/k`)).filter((f) => f.endsWith("part.1"));
+    // What a crash between the rename and the record write leaves: a data dir no record names,
+    // and the commit marker in tmp. And one whose record did get written (must stay).
+    const orphan = crypto.randomUUID();
+    const enc = new TextEncoder();
+    for (const p of paths) {
+      const d = new FsDrive(p);
+      await d.writeFile(`bkt/k/~${orphan}/part.1`, new Uint8Array(1000));
+      await d.writeFile(`.shale.sys/tmp/t1/commit.target`, enc.encode(`bkt/k\n${orphan}`));
+      const live = keep[0]!.split("/")[0]!.slice(1);
+      await d.writeFile(`.shale.sys/tmp/t2/commit.target`, enc.encode(`bkt/k\n${live}`));
+    }
+    const again = await openObjectLayer({ drives: paths });
+    for (const p of paths) {
+      const parts = (await filesUnder(`${p}/bkt/k`)).filter((f) => f.endsWith("part.1"));
+      assert.equal(parts.length, 1, `${p}: ${parts}`);
+      assert.deepEqual(await filesUnder(`${p}/.shale.sys/tmp`).catch(() => []), []);
+    }
+    const r = await again.openObject("bkt", "k");
+    assert.deepEqual(await readAll(r.stream(0, data.length)), data);
+    await again.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
