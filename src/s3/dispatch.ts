@@ -4,6 +4,21 @@
  * (x-amz-request-id, x-amz-id-2, CORS for browsers).
  */
 import { authenticateRequest } from "../auth/mod.ts";
+import {
+  type ActionCheck,
+  actionFor,
+  bucketPolicyFor,
+  copySourceCheck,
+  type Identity,
+  isAllowed,
+  type Policy,
+  requestContext,
+  rootIdentity,
+  s3Arn,
+  type S3RequestFacts,
+  UNAUTHORIZED_OPERATIONS,
+} from "../iam/mod.ts";
+import { BucketNotFound } from "../object/errors.ts";
 import { REQUEST_HEADER_BYTES_MAX } from "../config/limits.ts";
 import { newRequestId } from "../util/ids.ts";
 import { logger } from "../util/logger.ts";
@@ -14,6 +29,9 @@ import { OPERATION_HANDLERS } from "./operations/mod.ts";
 import { rawTarget, type Route, routeRequest } from "./router.ts";
 import { checkBucketName, checkObjectKey } from "./_names.ts";
 import { corsResponseHeaders, type CorsRule, matchCorsRule } from "./_cors.ts";
+import { type CopySource, parseCopySource } from "./_copy_source.ts";
+import type { OperationName } from "./router.ts";
+import { children, childText, parseXml, readBoundedText } from "./xml.ts";
 import type { ConnectionInfo, RequestObserver, RequestRecord } from "./observer.ts";
 
 /** Operations that do not carry SigV4 in headers or query. */
@@ -25,7 +43,9 @@ export type S3Handler = (request: Request, info?: ConnectionInfo) => Promise<Res
 
 export function createS3Handler(options: S3Options): S3Handler {
   const observer = options.observer;
-  if (observer === undefined) return (request) => handleRequest(request, options, undefined);
+  if (observer === undefined) {
+    return (request, info) => handleRequest(request, options, undefined, info);
+  }
   return (request, info) => observeRequest(request, options, observer, info);
 }
 
@@ -51,7 +71,7 @@ async function observeRequest(
     counted = new Request(request, init);
   }
   const seen: Seen = {};
-  const response = await handleRequest(counted, options, seen);
+  const response = await handleRequest(counted, options, seen, info);
   const ttfbMs = performance.now() - started;
   const record: RequestRecord = {
     requestId: response.headers.get("x-amz-request-id") ?? "",
@@ -153,6 +173,7 @@ async function handleRequest(
   request: Request,
   options: S3Options,
   seen: Seen | undefined,
+  info?: ConnectionInfo,
 ): Promise<Response> {
   const requestId = newRequestId();
   const url = new URL(request.url);
@@ -191,9 +212,18 @@ async function handleRequest(
         now: options.now?.() ?? new Date(),
         lookup: (ak) => options.credentials.lookup(ak),
       });
-      if (result.kind === "anonymous") throw new S3Error("AccessDenied");
-      auth = result;
-      if (seen !== undefined) seen.accessKey = result.accessKey;
+      if (result.kind === "signed") {
+        auth = result;
+        if (seen !== undefined) seen.accessKey = result.accessKey;
+      }
+    }
+    // Anonymous requests go on to be judged by the bucket policy alone (issue 7).
+    if (!UNSIGNED_OPERATIONS.has(route.operation)) {
+      const identity = auth === undefined ? undefined : await identityOf(options, auth.accessKey);
+      request = await authorizeRequest(request, url, route, identity, auth, options, {
+        requestId,
+        ...(info?.remoteAddress !== undefined ? { sourceIp: info.remoteAddress } : {}),
+      });
     }
     const ctx = new RequestContext(request, url, requestId, route.operation, options, {
       ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
@@ -286,4 +316,168 @@ async function addCorsHeaders(
   for (const [k, v] of Object.entries(corsResponseHeaders(rule, origin, { preflight: false }))) {
     response.headers.set(k, v);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization (issue 7): after SigV4, before the operation.
+
+/** Who signed: the store's identity, or root for a store without IAM. */
+async function identityOf(options: S3Options, accessKey: string): Promise<Identity> {
+  const store = options.credentials;
+  if (store.identity === undefined) return rootIdentity(accessKey);
+  const identity = await store.identity(accessKey);
+  // The key was valid a moment ago (SigV4 passed): it was removed, disabled or expired since.
+  if (identity === undefined) throw new S3Error("InvalidAccessKeyId");
+  return identity;
+}
+
+async function bucketPolicyOf(options: S3Options, bucket: string): Promise<Policy | undefined> {
+  let json: string | undefined;
+  try {
+    json = await options.objects.getBucketConfig(bucket, "policy");
+  } catch (e) {
+    // No such bucket: no policy; the operation itself answers NoSuchBucket when allowed.
+    if (e instanceof BucketNotFound) return undefined;
+    throw e;
+  }
+  return bucketPolicyFor(bucket, json);
+}
+
+/**
+ * Throws AccessDenied unless the identity (undefined: anonymous) may run the operation. Returns
+ * the request the operation must read: for DeleteObjects the body is read here too (each key is
+ * checked, as AWS does), so the operation gets a second branch of it.
+ */
+async function authorizeRequest(
+  request: Request,
+  url: URL,
+  route: { operation: OperationName; bucket?: string; key?: string },
+  identity: Identity | undefined,
+  auth: RequestContext["auth"],
+  options: S3Options,
+  where: { requestId: string; sourceIp?: string },
+): Promise<Request> {
+  const { requestId, sourceIp } = where;
+  if (identity?.isRoot === true || UNAUTHORIZED_OPERATIONS.has(route.operation)) return request;
+  const facts: S3RequestFacts = {
+    operation: route.operation,
+    headers: request.headers,
+    query: url.searchParams,
+    secure: url.protocol === "https:",
+    now: options.now?.() ?? new Date(),
+    authType: auth === undefined
+      ? "anonymous"
+      : auth.presigned
+      ? "REST-QUERY-STRING"
+      : "REST-HEADER",
+    ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
+    ...(route.key !== undefined ? { key: route.key } : {}),
+    ...(sourceIp !== undefined ? { sourceIp } : {}),
+  };
+  const context = requestContext(
+    facts,
+    identity === undefined
+      ? undefined
+      : { username: identity.username, userId: identity.accessKey },
+  );
+  const bucketPolicy = route.bucket === undefined
+    ? undefined
+    : await bucketPolicyOf(options, route.bucket);
+  const demand = async (check: ActionCheck, policy = bucketPolicy, tagsOf?: CopySource) => {
+    const objectTags = tagsOf === undefined
+      ? undefined
+      : () =>
+        options.objects.getObjectInfo(tagsOf.bucket, tagsOf.key).then(
+          (info) => info.tags,
+          () => undefined,
+        );
+    const ok = await isAllowed(check, {
+      identity,
+      bucketPolicy: policy,
+      context,
+      ...(objectTags !== undefined ? { objectTags } : {}),
+    });
+    if (!ok) throw new S3Error("AccessDenied");
+  };
+  const check = actionFor(facts);
+  if (check === undefined) throw new S3Error("AccessDenied");
+  if (route.operation === "DeleteObjects" && route.bucket !== undefined) {
+    return await authorizeDeleteObjects(request, url, route, auth, options, requestId, demand);
+  }
+  const target = route.bucket !== undefined && route.key !== undefined
+    ? { bucket: route.bucket, key: route.key }
+    : undefined;
+  await demand(
+    check,
+    bucketPolicy,
+    OBJECT_TAG_OPERATIONS.has(route.operation) ? target : undefined,
+  );
+  if (route.operation === "CopyObject" || route.operation === "UploadPartCopy") {
+    const source = parseCopySource(request.headers.get("x-amz-copy-source"));
+    await demand(copySourceCheck(source), await bucketPolicyOf(options, source.bucket), source);
+  }
+  return request;
+}
+
+/** Operations whose s3:ExistingObjectTag conditions read the object's current tags. */
+const OBJECT_TAG_OPERATIONS = new Set([
+  "GetObject",
+  "HeadObject",
+  "GetObjectTagging",
+  "PutObjectTagging",
+  "DeleteObjectTagging",
+  "GetObjectAttributes",
+  "GetObjectAcl",
+]);
+
+/**
+ * DeleteObjects: s3:DeleteObject on every key in the body. The body (an XML document capped at
+ * XML_BODY_BYTES_MAX) is teed: one branch is read and parsed here exactly as the operation
+ * parses it, the other goes to the operation. A body that does not parse is left for the
+ * operation to refuse (it reads the same bytes).
+ *
+ * Unlike AWS: one denied key denies the whole request (AWS reports AccessDenied per key).
+ */
+async function authorizeDeleteObjects(
+  request: Request,
+  url: URL,
+  route: { operation: OperationName; bucket?: string; key?: string },
+  auth: RequestContext["auth"],
+  options: S3Options,
+  requestId: string,
+  demand: (check: ActionCheck) => Promise<void>,
+): Promise<Request> {
+  const bucket = route.bucket!;
+  if (request.body === null) return request;
+  const [mine, theirs] = request.body.tee();
+  // fetch requires `duplex` for a streamed body; Deno's RequestInit type lacks it.
+  const branch = (body: ReadableStream<Uint8Array>) =>
+    new Request(
+      request.url,
+      {
+        method: request.method,
+        headers: request.headers,
+        body,
+        signal: request.signal,
+        duplex: "half",
+      } as RequestInit & { duplex: "half" },
+    );
+  const probe = new RequestContext(
+    branch(mine),
+    url,
+    requestId,
+    route.operation,
+    options,
+    { bucket },
+    auth,
+  );
+  let keys: string[] = [];
+  try {
+    const root = parseXml(await readBoundedText(probe.body().stream), "Delete", ["Object"]);
+    keys = children(root, "Object").map((o) => childText(o, "Key") ?? "");
+  } catch {
+    keys = [];
+  }
+  for (const key of keys) await demand({ action: "s3:DeleteObject", resource: s3Arn(bucket, key) });
+  return branch(theirs);
 }
