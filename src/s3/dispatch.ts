@@ -26,7 +26,7 @@ import { RequestContext, type S3Options } from "./context.ts";
 import { S3Error, toS3Error } from "./errors.ts";
 import { errorXml } from "./error_xml.ts";
 import { OPERATION_HANDLERS } from "./operations/mod.ts";
-import { rawTarget, type Route, routeRequest } from "./router.ts";
+import { locate, rawTarget, type Route, routeRequest } from "./router.ts";
 import { checkBucketName, checkObjectKey } from "./_names.ts";
 import { corsResponseHeaders, type CorsRule, matchCorsRule } from "./_cors.ts";
 import { type CopySource, parseCopySource } from "./_copy_source.ts";
@@ -202,11 +202,15 @@ async function handleRequest(
     }
     let auth: RequestContext["auth"];
     if (!UNSIGNED_OPERATIONS.has(route.operation)) {
+      // SigV2 signs `/bucket` + path even when the Host header named the bucket.
+      const virtualHostBucket =
+        locate("/", request.headers.get("host") ?? url.host, options.domains).bucket;
       const result = await authenticateRequest({
         method: request.method,
         rawPath,
         rawQuery,
         headers: request.headers,
+        ...(virtualHostBucket !== undefined ? { virtualHostBucket } : {}),
       }, {
         region: options.region,
         now: options.now?.() ?? new Date(),
