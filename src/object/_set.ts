@@ -397,6 +397,7 @@ export class ErasureSet {
       sinks[dist[i]! - 1] = w;
     });
     const cleanup = async () => {
+      await markers?.catch(() => {});
       await Promise.all(writers.map((w) => w?.abort().catch(() => {})));
       await this.#removeTmp(tmpId);
     };
