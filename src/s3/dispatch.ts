@@ -229,7 +229,8 @@ async function handleRequest(
         ...(info?.remoteAddress !== undefined ? { sourceIp: info.remoteAddress } : {}),
       });
     }
-    const ctx = new RequestContext(request, url, requestId, route.operation, options, {
+    const opOptions = route.operation === "PostObject" ? rootSignersOnly(options) : options;
+    const ctx = new RequestContext(request, url, requestId, route.operation, opOptions, {
       ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
       ...(route.key !== undefined ? { key: route.key } : {}),
     }, auth);
@@ -484,4 +485,23 @@ async function authorizeDeleteObjects(
   }
   for (const key of keys) await demand({ action: "s3:DeleteObject", resource: s3Arn(bucket, key) });
   return branch(theirs);
+}
+
+/**
+ * PostObject checks its own signature inside the form, where authorization cannot see the key.
+ * Unlike AWS: until per-key authorization reaches PostObject, only root (and root's service
+ * accounts without an inline policy) may sign browser POST uploads; other keys are unknown there.
+ */
+function rootSignersOnly(options: S3Options): S3Options {
+  const store = options.credentials;
+  if (store.identity === undefined) return options;
+  return {
+    ...options,
+    credentials: {
+      lookup: async (accessKey) => {
+        const identity = await store.identity!(accessKey);
+        return identity?.isRoot === true ? await store.lookup(accessKey) : undefined;
+      },
+    },
+  };
 }
