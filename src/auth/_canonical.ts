@@ -23,10 +23,19 @@ export interface CanonicalParts {
   presigned: boolean;
 }
 
-/** Some proxies drop `Expect: 100-continue` after acting on it; MinIO signs it back in too. */
+/**
+ * Some proxies drop `Expect: 100-continue` after acting on it; MinIO signs it back in too.
+ * Go's HTTP client can send Content-Length twice (rclone's presigned PUTs do), which Deno joins
+ * into "100, 100"; RFC 9110 section 8.6 lets identical copies count as one, and the client signed
+ * the one value (MinIO signs r.ContentLength).
+ */
 function signedHeaderValue(headers: Headers, name: string): string {
   const v = headers.get(name);
   if (v === null && name === "expect") return "100-continue";
+  if (v !== null && name === "content-length") {
+    const copies = v.split(",").map((c) => c.trim());
+    if (copies.every((c) => c === copies[0])) return copies[0]!;
+  }
   return canonicalHeaderValue(v ?? "");
 }
 
