@@ -94,8 +94,12 @@ export function prepareBody(
 }
 
 function parseLength(v: string | null): number {
-  if (v === null || !/^\d{1,16}$/.test(v.trim())) return -1;
-  return Number(v.trim());
+  if (v === null) return -1;
+  // A Content-Length sent twice arrives joined ("100, 100"); identical copies count as one
+  // (RFC 9110 section 8.6).
+  const copies = v.split(",").map((c) => c.trim());
+  if (!copies.every((c) => c === copies[0]) || !/^\d{1,16}$/.test(copies[0]!)) return -1;
+  return Number(copies[0]);
 }
 
 export function emptyStream(): ReadableStream<Uint8Array> {
