@@ -1,0 +1,180 @@
+/**
+ * Drive loss on the running server (6 drives, EC:2: k = 4, write quorum 4): with m = 2 drives
+ * removed (renamed away), emptied, or made unreadable (a file in the directory's place: tests run as
+ * root, where chmod 000 does not block), every object reads back byte-exact and writes, overwrites
+ * and deletes continue; with a third drive gone, requests fail fast with 503 SlowDown (MinIO's
+ * answer to a lost quorum) and a failed overwrite changes nothing; once the drives come back every
+ * object, including those written while degraded, reads back right.
+ * SHALE_SEED=<n> replays (which drives fail).
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { startServer } from "./_server.ts";
+import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
+
+const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
+const KiB = 1024, MiB = 1024 * KiB;
+const SIZES = [0, 1, 128 * KiB - 1, 128 * KiB + 1, MiB + 1, 3 * MiB + 5];
+/** A request against a set that lost its quorum must fail within this (no hanging, no retry). */
+const FAIL_FAST_MS_MAX = 5_000;
+
+const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+function pick(seed: number, n: number, count: number): number[] {
+  let x = seed >>> 0 || 1;
+  const out = new Set<number>();
+  while (out.size < count) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out.add((x >>> 0) % n);
+  }
+  return [...out];
+}
+
+type Damage = "removed" | "emptied" | "unreadable";
+
+/** Damages a drive folder; the returned function brings back what can come back. */
+async function damage(path: string, how: Damage): Promise<() => Promise<void>> {
+  if (how === "emptied") {
+    for (const e of [...Deno.readDirSync(path)]) {
+      await Deno.remove(`${path}/${e.name}`, { recursive: true });
+    }
+    return () => Promise.resolve();
+  }
+  await Deno.rename(path, `${path}.away`);
+  if (how === "unreadable") await Deno.writeTextFile(path, "not a directory");
+  return async () => {
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+    await Deno.rename(`${path}.away`, path);
+  };
+}
+
+async function get(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return digest(await bodyBytes(res.Body));
+}
+
+async function checkAll(s3: S3Client, bucket: string, objects: Map<string, string>, when: string) {
+  for (const [key, want] of objects) {
+    assert.equal(await get(s3, bucket, key), want, `${key} ${when}`);
+  }
+}
+
+for (const how of ["removed", "emptied", "unreadable"] as const) {
+  Deno.test({
+    name: `with 2 of 6 drives ${how} objects read back and writes continue; a third fails fast`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      console.log(`drive loss (${how}) seed ${SEED} (replay with SHALE_SEED=${SEED})`);
+      const s = await startServer({ drives: 6, env: { SHALE_STORAGE_CLASS_STANDARD: "EC:2" } });
+      const s3 = clientFor(s, { maxAttempts: 1 });
+      const restore: Array<() => Promise<void>> = [];
+      try {
+        const bucket = "loss";
+        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        const objects = new Map<string, string>();
+        for (const [i, size] of SIZES.entries()) {
+          const data = bytesOf(size, SEED + i);
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `o/${size}`, Body: data }));
+          objects.set(`o/${size}`, digest(data));
+        }
+        const p1 = bytesOf(5 * MiB, SEED + 100), p2 = bytesOf(KiB + 3, SEED + 101);
+        const { UploadId } = await s3.send(
+          new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp" }),
+        );
+        const e1 = await s3.send(
+          new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: p1 }),
+        );
+        const e2 = await s3.send(
+          new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 2, Body: p2 }),
+        );
+        await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: "mp",
+            UploadId,
+            MultipartUpload: {
+              Parts: [{ ETag: e1.ETag!, PartNumber: 1 }, { ETag: e2.ETag!, PartNumber: 2 }],
+            },
+          }),
+        );
+        const whole = new Uint8Array(p1.length + p2.length);
+        whole.set(p1);
+        whole.set(p2, p1.length);
+        objects.set("mp", digest(whole));
+
+        const [a, b, c] = pick(SEED, 6, 3) as [number, number, number];
+        for (const i of [a, b]) restore.push(await damage(s.drivePaths[i]!, how));
+        await checkAll(s3, bucket, objects, `with drives ${a + 1} and ${b + 1} ${how}`);
+        // Writes continue: new objects, an overwrite and a delete.
+        for (const size of [10, 200 * KiB, 2 * MiB + 1]) {
+          const data = bytesOf(size, SEED + 200 + size);
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `new/${size}`, Body: data }));
+          objects.set(`new/${size}`, digest(data));
+        }
+        const over = bytesOf(777, SEED + 300);
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "o/1", Body: over }));
+        objects.set("o/1", digest(over));
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "o/0" }));
+        objects.delete("o/0");
+        assert.equal(
+          await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "o/0" }))),
+          "NoSuchKey",
+        );
+        await checkAll(s3, bucket, objects, "after writes while degraded");
+
+        // A third drive gone: beyond parity. Requests fail fast with 503 and change nothing.
+        restore.push(await damage(s.drivePaths[c]!, "removed"));
+        for (const key of ["o/128", "mp"]) {
+          const t = performance.now();
+          const code = await errorCode(get(s3, bucket, key.replace("128", `${128 * KiB + 1}`)));
+          assert.equal(code, "SlowDown", `GET ${key} with 3 drives gone`);
+          assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the GET failed fast");
+        }
+        if (how === "emptied") {
+          // Emptied drives are working drives that lost their data: with one more gone, 5 of 6
+          // still take writes, so writes go on while old objects lack a read quorum.
+          const fresh = bytesOf(50, 9);
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "o/1", Body: fresh }));
+          objects.set("o/1", digest(fresh));
+          assert.equal(await get(s3, bucket, "o/1"), digest(fresh));
+        } else {
+          for (const [key, size] of [["o/1", 50], ["x/new", MiB]] as const) {
+            const t = performance.now();
+            const code = await errorCode(
+              s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytesOf(size, 9) })),
+            );
+            assert.equal(code, "SlowDown", `PUT ${key} with 3 drives gone`);
+            assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the PUT failed fast");
+          }
+        }
+
+        // The drives come back: every object reads right, the failed writes left nothing.
+        for (const r of restore.splice(0)) await r();
+        await checkAll(s3, bucket, objects, "after the drives came back");
+        if (how !== "emptied") {
+          assert.equal(
+            await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
+            "NoSuchKey",
+          );
+        }
+      } finally {
+        for (const r of restore) await r().catch(() => {});
+        s3.destroy();
+        await s.stop();
+      }
+    },
+  });
+}
