@@ -17,6 +17,9 @@ TARGETS=${TARGETS:-"x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-ap
 PERMISSIONS="--allow-net --allow-read --allow-write --allow-env --allow-sys"
 # The WebAssembly core is read next to its loader at start-up, so it must be embedded.
 INCLUDES="--include src/wasm/"
+# systemd readiness (READY=1 / STOPPING=1 to NOTIFY_SOCKET) needs a Unix datagram socket, which
+# Deno offers only as the unstable Deno.listenDatagram. Same flag as `deno task shale`.
+UNSTABLE="--unstable-net"
 
 if [ -n "${DENORT_BIN:-}" ]; then
   export DENORT_BIN
@@ -33,5 +36,5 @@ for target in $TARGETS; do
   out="dist/shale-${VERSION}-${target}"
   echo "compiling ${out}"
   # shellcheck disable=SC2086
-  deno compile $PERMISSIONS $INCLUDES --target "$target" --output "$out" main.ts
+  deno compile $PERMISSIONS $INCLUDES $UNSTABLE --target "$target" --output "$out" main.ts
 done

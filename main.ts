@@ -9,6 +9,7 @@ import {
 import {
   credentialsFilePath,
   DEV_BUCKET,
+  DEV_CREDENTIALS,
   loadOrCreateRootCredentials,
   parseCommandLine,
   type ServerConfig,
@@ -138,7 +139,14 @@ async function serve(config: ServerConfig): Promise<number> {
       }`,
       `Region: ${config.region}`,
       `RootUser: ${credentials.accessKey}`,
-      `RootPass: ${credentials.secretKey}`,
+      // A secret given in the environment is never printed (stdout goes to the journal); a
+      // generated or stored pair is, so that its owner can read it, and dev mode's is public.
+      `RootPass: ${
+        config.rootCredentials === undefined ||
+          (config.dev && credentials.secretKey === DEV_CREDENTIALS.secretKey)
+          ? credentials.secretKey
+          : "(from SHALE_ROOT_PASSWORD, not shown)"
+      }`,
       `Drives: ${config.drives.length} (${config.drives.join(" ")})`,
       ...(config.dev
         ? [
