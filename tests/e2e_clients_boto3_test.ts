@@ -17,6 +17,7 @@ const CHECKS = [
   "upload_file sends a 3-part multipart upload with the multipart ETag",
   "a managed copy of a multipart object uses UploadPartCopy and keeps the bytes",
   "flexible checksums are validated, stored and returned, whole and per part",
+  "paginators page ListParts and ListMultipartUploads, each item once",
   "a paginator lists 2,500 keys, each once and in order",
   "presigned GET and PUT URLs work with plain urllib",
   "head_object returns size, ETag, type and metadata",

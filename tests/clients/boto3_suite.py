@@ -176,6 +176,33 @@ def checksums():
     expect(got == data, "multipart checksum object bytes differ")
 
 
+@check("paginators page ListParts and ListMultipartUploads, each item once")
+def multipart_listings():
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="pending/parts")["UploadId"]
+    for n in range(1, 6):
+        s3.upload_part(Bucket=BUCKET, Key="pending/parts", UploadId=upload, PartNumber=n,
+                       Body=bytes([n]) * (n * 10))
+    parts = [(p["PartNumber"], p["Size"]) for page in s3.get_paginator("list_parts").paginate(
+        Bucket=BUCKET, Key="pending/parts", UploadId=upload, PaginationConfig={"PageSize": 2}
+    ) for p in page.get("Parts", [])]
+    expect(parts == [(n, n * 10) for n in range(1, 6)], f"parts {parts}")
+    # Several uploads of one key page by (key, upload id) markers.
+    started = [("pending/parts", upload)]
+    for key in ["pending/a", "pending/b", "pending/b", "pending/c", "pending/c", "pending/c"]:
+        started.append((key, s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]))
+    listed = [(u["Key"], u["UploadId"]) for page in s3.get_paginator(
+        "list_multipart_uploads").paginate(
+        Bucket=BUCKET, Prefix="pending/", PaginationConfig={"PageSize": 2}
+    ) for u in page.get("Uploads", [])]
+    expect(len(listed) == len(set(listed)), f"an upload came back twice: {listed}")
+    expect(sorted(listed) == sorted(started), f"uploads {listed}")
+    expect([k for k, _ in listed] == sorted(k for k, _ in started), f"key order {listed}")
+    for key, upload_id in started:
+        s3.abort_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload_id)
+    left = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="pending/").get("Uploads", [])
+    expect(left == [], f"uploads left after abort: {left}")
+
+
 def many_keys():
     """2,500 keys: 2,000 in 20 folders of 100, and for every 20th of those five siblings whose
     suffixes ("-", "/", "~", U+FF5E, U+1F600) sort differently as UTF-8 bytes than as UTF-16."""
@@ -284,7 +311,7 @@ def cleanup():
     s3.delete_bucket(Bucket=BUCKET)
 
 
-for step in [create_bucket, sizes_round_trip, multipart_upload, managed_copy, checksums, paginate,
-             presigned, head, delete_many, cleanup]:
+for step in [create_bucket, sizes_round_trip, multipart_upload, managed_copy, checksums,
+             multipart_listings, paginate, presigned, head, delete_many, cleanup]:
     step()
 print(json.dumps({"ok": True, "checks": checks}))
