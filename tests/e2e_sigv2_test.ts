@@ -306,6 +306,8 @@ Deno.test({
         const e = await errorOf(res);
         equal(e.status, 403);
         equal(e.code, "SignatureDoesNotMatch");
+        // As AWS, the error shows the StringToSign the server computed.
+        match(e.body, new RegExp(`<StringToSign>GET\n\n\n${date}\n/${BUCKET}/`));
         const unknown = await errorOf(
           await fetch(`${server.endpoint}/${BUCKET}/${encodeURIComponent(key)}`, {
             headers: { date, authorization: "AWS NOSUCHKEY:AAAAAAAAAAAAAAAAAAAAAAAAAAA=" },
