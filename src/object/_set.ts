@@ -520,7 +520,9 @@ export class ErasureSet {
       try {
         current = this.#resolve(before, bucket, key);
       } catch (e) {
-        if (!(e instanceof QuorumLost) || opts.conditions !== undefined) throw e;
+        // An unconditional write replaces whatever is there, rotten records included.
+        const unreadable = e instanceof QuorumLost || e instanceof BitrotDetected;
+        if (!unreadable || opts.conditions !== undefined) throw e;
       }
       this.#checkConditions(current, opts.conditions, bucket, key);
       const committed = await Promise.all(this.slots.map(async (d, i) => {
