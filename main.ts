@@ -16,8 +16,15 @@ import {
   UsageError,
   VERSION,
 } from "./src/config/mod.ts";
+import {
+  handleIamAdmin,
+  hideIamBucket,
+  iamCredentialStore,
+  IamStore,
+  StsService,
+} from "./src/iam/mod.ts";
 import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
-import { type RequestObserver, startS3Server, staticCredentialStore } from "./src/s3/mod.ts";
+import { type CredentialStore, type RequestObserver, startS3Server } from "./src/s3/mod.ts";
 import { logger } from "./src/util/logger.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -77,13 +84,23 @@ async function serve(config: ServerConfig): Promise<number> {
       if (!(e instanceof BucketExists)) throw e;
     }
   }
-  const credentialStore = staticCredentialStore([credentials]);
+  // Users, groups, policies and service accounts (issue 7), and STS sessions on top of them.
+  const iam = await IamStore.open(objects, { root: credentials });
+  // Test-only: end-to-end tests lower AWS's 900 s minimum to watch credentials expire.
+  const stsMin = Deno.env.get("SHALE_TEST_STS_DURATION_SECONDS_MIN");
+  const sts = new StsService(iam, {
+    rootSecretKey: credentials.secretKey,
+    ...(stsMin !== undefined ? { durationSecondsMin: Number(stsMin) } : {}),
+  });
+  const credentialStore: CredentialStore = { ...iamCredentialStore(iam, sts), sts };
+  // What users see: the reserved IAM bucket is not theirs to list, scan or count.
+  const visible = hideIamBucket(objects);
   const usage = new UsageScanner(
-    objects,
+    visible,
     config.usageScanIntervalMs !== undefined ? { intervalMs: config.usageScanIntervalMs } : {},
   );
   const metrics = new ServerMetrics({
-    objects,
+    objects: visible,
     credentials: credentialStore,
     authType: config.prometheusAuthType,
     usage,
@@ -93,12 +110,14 @@ async function serve(config: ServerConfig): Promise<number> {
   const server = await startS3Server({
     hostname: config.address.hostname,
     port: config.address.port,
-    objects,
+    objects: visible,
     credentials: credentialStore,
     region: config.region,
     domains: config.domains,
     observer: observers.length === 1 ? metrics : combineObservers(observers),
-    admin: (request, url) => metrics.handle(request, url),
+    admin: async (request, url) =>
+      (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
+        (await metrics.handle(request, url)),
     ...(tls !== undefined ? { tls } : {}),
   });
   usage.start();

@@ -26,6 +26,7 @@ import {
   STS_SESSIONS_MAX,
 } from "../config/limits.ts";
 import type { Identity } from "./identity.ts";
+import { InvalidIdentityToken, type OidcProvider } from "./oidc.ts";
 import { parsePolicy } from "./policy.ts";
 import { type IamStore, randomKey } from "./store.ts";
 
@@ -45,12 +46,16 @@ export interface StsOptions {
    * (SHALE_TEST_STS_DURATION_SECONDS_MIN) to see credentials expire within seconds.
    */
   durationSecondsMin?: number;
+  /** The OpenID provider for AssumeRoleWithWebIdentity, when configured. */
+  oidc?: OidcProvider;
 }
 
 interface Session {
   credentials: Required<Credentials>;
   parent: string;
   policy?: string;
+  /** Web-identity sessions: the policies the provider named (there is no IAM user behind). */
+  webPolicies?: string[];
 }
 
 export interface AssumedRole {
@@ -68,6 +73,7 @@ export class StsService {
   readonly #key: Uint8Array;
   readonly #now: () => Date;
   readonly #durationMin: number;
+  readonly #oidc: OidcProvider | undefined;
 
   constructor(readonly store: IamStore, options: StsOptions) {
     this.#key = new Uint8Array(
@@ -75,6 +81,7 @@ export class StsService {
     );
     this.#now = options.now ?? (() => new Date());
     this.#durationMin = options.durationSecondsMin ?? STS_DURATION_SECONDS_MIN;
+    this.#oidc = options.oidc;
   }
 
   /** AssumeRole for an IAM user (root, service accounts and sessions are refused, as AWS). */
@@ -89,6 +96,42 @@ export class StsService {
         403,
       );
     }
+    return await this.#issue(caller.username, form, undefined);
+  }
+
+  /**
+   * AssumeRoleWithWebIdentity: an OpenID Connect token from the configured provider, unsigned
+   * request (the token is the credential), policies from its claim or the provider's role.
+   */
+  async assumeRoleWithWebIdentity(form: URLSearchParams): Promise<AssumedRole> {
+    if (this.#oidc === undefined) {
+      throw new StsError("InvalidParameterValue", "No OpenID provider is configured");
+    }
+    const token = form.get("WebIdentityToken");
+    if (token === null || token === "") {
+      throw new StsError("MissingParameter", "WebIdentityToken is required");
+    }
+    let who;
+    try {
+      who = await this.#oidc.verify(token, this.#now());
+    } catch (e) {
+      if (e instanceof InvalidIdentityToken) {
+        throw new StsError("InvalidIdentityToken", e.message);
+      }
+      throw e;
+    }
+    const known = who.policies.filter((p) => this.store.policy(p) !== undefined);
+    if (known.length === 0) {
+      throw new StsError("AccessDenied", "The token names no policy this server has", 403);
+    }
+    return await this.#issue(who.subject, form, known);
+  }
+
+  async #issue(
+    parent: string,
+    form: URLSearchParams,
+    webPolicies: string[] | undefined,
+  ): Promise<AssumedRole> {
     const durationText = form.get("DurationSeconds");
     let duration = STS_DURATION_SECONDS_DEFAULT;
     if (durationText !== null) {
@@ -118,21 +161,22 @@ export class StsService {
     const expiration = new Date(Math.floor(now.getTime() / 1000) * 1000 + duration * 1000);
     const accessKey = randomKey(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
     const secretKey = randomKey(40);
-    const claims: Record<string, string> = { accessKey, parent: caller.username };
+    const claims: Record<string, string> = { accessKey, parent };
     if (policy !== undefined) claims.sessionPolicy = policy;
     const sessionToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer(ISSUER)
-      .setSubject(caller.username)
+      .setSubject(parent)
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expiration.getTime() / 1000))
       .sign(this.#key);
     this.#remember(accessKey, {
       credentials: { accessKey, secretKey, sessionToken, expiresAt: expiration },
-      parent: caller.username,
+      parent,
       ...(policy !== undefined ? { policy } : {}),
+      ...(webPolicies !== undefined ? { webPolicies } : {}),
     });
-    return { accessKey, secretKey, sessionToken, expiration, parent: caller.username };
+    return { accessKey, secretKey, sessionToken, expiration, parent };
   }
 
   /** The temporary credentials of a live (or just expired) session. */
@@ -155,12 +199,18 @@ export class StsService {
     } catch {
       return undefined;
     }
-    const parent = this.store.identity(session.parent);
-    if (parent === undefined || parent.isRoot) return undefined;
-    const identity: Identity = { ...parent, accessKey };
+    let identity: Identity;
+    if (session.webPolicies !== undefined) {
+      const policies = session.webPolicies.flatMap((n) => this.store.policy(n) ?? []);
+      identity = { accessKey, username: session.parent, isRoot: false, policies };
+    } else {
+      const parent = this.store.identity(session.parent);
+      if (parent === undefined || parent.isRoot) return undefined;
+      identity = { ...parent, accessKey };
+    }
     if (session.policy !== undefined) {
       identity.limits = [
-        ...(parent.limits ?? []),
+        ...(identity.limits ?? []),
         [parsePolicy(session.policy, { kind: "identity" })],
       ];
     }
@@ -182,19 +232,26 @@ export class StsService {
 }
 
 /** The AssumeRole answer as AWS STS writes it (values are base64url or alphanumeric). */
-export function assumeRoleXml(role: AssumedRole, requestId: string): string {
+export function assumeRoleXml(
+  role: AssumedRole,
+  requestId: string,
+  action: "AssumeRole" | "AssumeRoleWithWebIdentity" = "AssumeRole",
+): string {
   const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<?xml version="1.0" encoding="UTF-8"?>
-<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><${action}Result>` +
+    (action === "AssumeRoleWithWebIdentity"
+      ? `<SubjectFromWebIdentityToken>${esc(role.parent)}</SubjectFromWebIdentityToken>`
+      : "") +
     `<AssumedRoleUser><Arn>arn:aws:sts:::assumed-role/${esc(role.parent)}</Arn>` +
     `<AssumedRoleId>${esc(role.accessKey)}:${esc(role.parent)}</AssumedRoleId></AssumedRoleUser>` +
     `<Credentials><AccessKeyId>${esc(role.accessKey)}</AccessKeyId>` +
     `<SecretAccessKey>${esc(role.secretKey)}</SecretAccessKey>` +
     `<SessionToken>${esc(role.sessionToken)}</SessionToken>` +
     `<Expiration>${role.expiration.toISOString().replace(/\.\d{3}Z$/, "Z")}</Expiration>` +
-    `</Credentials></AssumeRoleResult>` +
+    `</Credentials></${action}Result>` +
     `<ResponseMetadata><RequestId>${esc(requestId)}</RequestId></ResponseMetadata>` +
-    `</AssumeRoleResponse>`;
+    `</${action}Response>`;
 }
 
 /** AWS STS error XML. */

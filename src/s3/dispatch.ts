@@ -226,7 +226,7 @@ async function handleRequest(
       const identity = auth === undefined ? undefined : await identityOf(options, auth.accessKey);
       request = await authorizeRequest(request, url, route, identity, auth, options, {
         requestId,
-        ...(info?.remoteAddress !== undefined ? { sourceIp: info.remoteAddress } : {}),
+        ...(sourceIpOf(info) !== undefined ? { sourceIp: sourceIpOf(info)! } : {}),
       });
     }
     const opOptions = route.operation === "PostObject" ? rootSignersOnly(options) : options;
@@ -504,4 +504,12 @@ function rootSignersOnly(options: S3Options): S3Options {
       },
     },
   };
+}
+
+/** The client's address without the port (the server reports `host:port`, IPv6 unbracketed). */
+function sourceIpOf(info: ConnectionInfo | undefined): string | undefined {
+  const address = info?.remoteAddress;
+  if (address === undefined || address === "") return undefined;
+  const colon = address.lastIndexOf(":");
+  return colon < 0 ? address : address.slice(0, colon).replace(/^\[|\]$/g, "");
 }
