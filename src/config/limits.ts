@@ -178,3 +178,5 @@ export const STS_SESSION_POLICY_CHARS_MAX = 2_048;
 export const STS_SESSIONS_MAX = 100_000;
 /** An STS form body (Action, Version, DurationSeconds, Policy, ...). */
 export const STS_BODY_BYTES_MAX = 16 * KiB;
+/** OpenID: after fetching the JWKS, wait this long before fetching it again for an unknown key id. */
+export const OIDC_JWKS_REFRESH_COOLDOWN_MS = 1_000;
