@@ -45,8 +45,8 @@ function goEnv(cacheDir: string): Record<string, string> {
     GOBIN: `${cacheDir}/bin`,
     GOFLAGS: "-modcacherw -buildvcs=false",
     GOTOOLCHAIN: "local",
-    // The proxy here serves these modules but the checksum database does not know them; their
-    // dependencies are still verified against the go.sum each module ships.
+    // sum.golang.org answers 404 for these two modules on this network (the proxy serves them);
+    // their dependencies are still verified against the go.sum each module ships.
     GONOSUMDB: `${MINIO_MODULE},${WARP_MODULE}`,
   };
 }
