@@ -21,6 +21,8 @@ import {
   hideIamBucket,
   iamCredentialStore,
   IamStore,
+  type OidcConfig,
+  OidcProvider,
   StsService,
 } from "./src/iam/mod.ts";
 import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
@@ -88,9 +90,13 @@ async function serve(config: ServerConfig): Promise<number> {
   const iam = await IamStore.open(objects, { root: credentials });
   // Test-only: end-to-end tests lower AWS's 900 s minimum to watch credentials expire.
   const stsMin = Deno.env.get("SHALE_TEST_STS_DURATION_SECONDS_MIN");
+  const oidc = openIdFromEnv((name) =>
+    Deno.env.get(`SHALE_${name}`) ?? Deno.env.get(`MINIO_${name}`)
+  );
   const sts = new StsService(iam, {
     rootSecretKey: credentials.secretKey,
     ...(stsMin !== undefined ? { durationSecondsMin: Number(stsMin) } : {}),
+    ...(oidc !== undefined ? { oidc: new OidcProvider(oidc) } : {}),
   });
   const credentialStore: CredentialStore = { ...iamCredentialStore(iam, sts), sts };
   // What users see: the reserved IAM bucket is not theirs to list, scan or count.
@@ -214,4 +220,16 @@ async function readCertificates(dir: string): Promise<{ cert: string; key: strin
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));
+}
+
+/** MinIO's OpenID settings: IDENTITY_OPENID_CONFIG_URL, _CLIENT_ID, _CLAIM_NAME, _ROLE_POLICY. */
+function openIdFromEnv(env: (name: string) => string | undefined): OidcConfig | undefined {
+  const configUrl = env("IDENTITY_OPENID_CONFIG_URL");
+  if (configUrl === undefined || configUrl === "") return undefined;
+  const config: OidcConfig = { configUrl, clientId: env("IDENTITY_OPENID_CLIENT_ID") ?? "" };
+  const claimName = env("IDENTITY_OPENID_CLAIM_NAME");
+  const rolePolicy = env("IDENTITY_OPENID_ROLE_POLICY");
+  if (claimName !== undefined && claimName !== "") config.claimName = claimName;
+  if (rolePolicy !== undefined && rolePolicy !== "") config.rolePolicy = rolePolicy;
+  return config;
 }

@@ -8,3 +8,4 @@ export * from "./authorize.ts";
 export * from "./store.ts";
 export { ADMIN_PREFIX, type AdminApiOptions, handleIamAdmin } from "./admin_api.ts";
 export * from "./sts.ts";
+export * from "./oidc.ts";

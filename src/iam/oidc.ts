@@ -13,6 +13,7 @@
  *   or, when a role policy is configured, from it for every token of the provider.
  */
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import { OIDC_JWKS_REFRESH_COOLDOWN_MS } from "../config/limits.ts";
 
 export interface OidcConfig {
   /** SHALE_IDENTITY_OPENID_CONFIG_URL: the discovery document's address. */
@@ -97,7 +98,12 @@ export class OidcProvider {
       if (typeof doc.issuer !== "string" || typeof doc.jwks_uri !== "string") {
         throw new Error("OpenID discovery document lacks issuer or jwks_uri");
       }
-      return { issuer: doc.issuer, jwks: createRemoteJWKSet(new URL(doc.jwks_uri)) };
+      return {
+        issuer: doc.issuer,
+        jwks: createRemoteJWKSet(new URL(doc.jwks_uri), {
+          cooldownDuration: OIDC_JWKS_REFRESH_COOLDOWN_MS,
+        }),
+      };
     })();
     // A failed discovery is tried again on the next token.
     this.#discovered.catch(() => (this.#discovered = undefined));

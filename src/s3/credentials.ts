@@ -14,7 +14,10 @@ export interface CredentialStore {
    */
   identity?(accessKey: string): Identity | undefined | Promise<Identity | undefined>;
   /** STS, when the store can issue temporary credentials (AssumeRole at `POST /`). */
-  sts?: { assumeRole(caller: Identity, form: URLSearchParams): Promise<AssumedRole> };
+  sts?: {
+    assumeRole(caller: Identity, form: URLSearchParams): Promise<AssumedRole>;
+    assumeRoleWithWebIdentity(form: URLSearchParams): Promise<AssumedRole>;
+  };
 }
 
 /** A store holding a fixed set of credentials (the root pair): each is root. */

@@ -6,8 +6,9 @@ import { readBoundedText } from "../xml.ts";
 
 /**
  * STS at the S3 endpoint, as MinIO: `POST /` with a form body `Action=AssumeRole&Version=
- * 2011-06-15[&DurationSeconds=..][&Policy=..]`, signed by an IAM user. Answers and errors are
- * STS's XML (ErrorResponse), which STS clients parse.
+ * 2011-06-15[&DurationSeconds=..][&Policy=..]`, signed by an IAM user, or
+ * `Action=AssumeRoleWithWebIdentity&WebIdentityToken=..`, unsigned. Answers and errors are STS's
+ * XML (ErrorResponse), which STS clients parse.
  */
 export async function assumeRole(ctx: RequestContext): Promise<Response> {
   const sts = ctx.options.credentials.sts;
@@ -19,9 +20,6 @@ export async function assumeRole(ctx: RequestContext): Promise<Response> {
       status: e.status,
       headers: { "content-type": "text/xml" },
     });
-  if (ctx.auth === undefined) {
-    return fail(new StsError("AccessDenied", "STS requests must be signed", 403));
-  }
   let form: URLSearchParams;
   try {
     form = new URLSearchParams(await readBoundedText(ctx.body().stream, STS_BODY_BYTES_MAX));
@@ -35,10 +33,26 @@ export async function assumeRole(ctx: RequestContext): Promise<Response> {
   if (form.get("Version") !== "2011-06-15") {
     return fail(new StsError("InvalidParameterValue", "Version must be 2011-06-15"));
   }
+  if (form.get("Action") === "AssumeRoleWithWebIdentity") {
+    // Unsigned by design: the OpenID token is the credential.
+    try {
+      const role = await sts.assumeRoleWithWebIdentity(form);
+      return new Response(assumeRoleXml(role, ctx.requestId, "AssumeRoleWithWebIdentity"), {
+        status: 200,
+        headers: { "content-type": "text/xml" },
+      });
+    } catch (e) {
+      if (e instanceof StsError) return fail(e);
+      throw e;
+    }
+  }
   if (form.get("Action") !== "AssumeRole") {
     return fail(
       new StsError("InvalidAction", `Could not find operation ${form.get("Action") ?? ""}`),
     );
+  }
+  if (ctx.auth === undefined) {
+    return fail(new StsError("AccessDenied", "AssumeRole requests must be signed", 403));
   }
   const caller = await ctx.options.credentials.identity?.(ctx.auth.accessKey);
   if (caller === undefined) {
