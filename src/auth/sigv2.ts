@@ -24,7 +24,8 @@
  * - `Headers` joins a repeated header with ", " while SigV2 joins with "," (AWS's Upload example);
  *   when an amz header value holds ", " the comma-only spelling is tried too.
  * - AWS's Delete example signs x-amz-date's value on the Date line and leaves it out of the amz
- *   headers; the text above it (and boto 2) sign an empty Date line and x-amz-date among them.
+ *   headers; the text above it (and boto 2) sign an empty Date line and x-amz-date among them;
+ *   MinIO signs the Date header's value on the Date line and x-amz-date among them.
  */
 import { createHmac } from "node:crypto";
 import { CLOCK_SKEW_MS_MAX } from "../config/limits.ts";
@@ -88,7 +89,7 @@ function decode(raw: string): string {
   return decoder.decode(percentDecode(raw, true));
 }
 
-/** True when the request carries SigV2 authentication: an `AWS ` header or AWSAccessKeyId query. */
+/** True for a SigV2 Authorization header (`AWS <AccessKeyId>:<Signature>`). */
 export function isSigV2Header(authorization: string): boolean {
   return /^AWS\s/.test(authorization.trim());
 }
@@ -154,9 +155,13 @@ function amzHeadersOf(headers: Headers): Map<string, string> {
 
 /**
  * The StringToSign candidates for one request, the documented spelling first (see "How this
- * works"): at most eight, and only the first unless the request leaves room for another.
+ * works"): at most twelve, and only the first unless the request leaves room for another.
  */
-function candidates(parts: StringToSignV2Parts, amzDate: string | undefined): string[] {
+function candidates(
+  parts: StringToSignV2Parts,
+  amzDate: string | undefined,
+  date: string | undefined,
+): string[] {
   const spellings = [parts];
   const bucketOnly = /^\/[^/?]+(?=\?|$)/.exec(parts.resource);
   if (bucketOnly !== null) {
@@ -171,6 +176,8 @@ function candidates(parts: StringToSignV2Parts, amzDate: string | undefined): st
       const amzHeaders = new Map(s.amzHeaders);
       amzHeaders.delete("x-amz-date");
       spellings.push({ ...s, date: amzDate, amzHeaders });
+      // MinIO signs the Date header's value whether or not x-amz-date is there.
+      if (date !== undefined) spellings.push({ ...s, date });
     }
   }
   const out = spellings.map(stringToSignV2);
@@ -189,10 +196,8 @@ function candidates(parts: StringToSignV2Parts, amzDate: string | undefined): st
 }
 
 function checkSignature(secretKey: string, strings: string[], provided: string): void {
-  let ok = false;
-  // Every candidate is computed and compared, so the time spent does not say which one matched.
-  for (const s of strings) ok = constantTimeEqual(signV2(secretKey, s), provided) || ok;
-  if (!ok) {
+  // Each comparison is constant-time; which spelling matched is no secret, so the first match ends.
+  if (!strings.some((s) => constantTimeEqual(signV2(secretKey, s), provided))) {
     // AWS's SigV2 error carries the StringToSign it computed, so a client can see what differs.
     throw new SigV4Error("SignatureDoesNotMatch", SIGNATURE_MISMATCH, {
       StringToSign: strings[0] ?? "",
@@ -248,7 +253,7 @@ export async function verifySigV2Header(
     amzHeaders: amzHeadersOf(req.headers),
     resource: canonicalResourceV2(req),
   };
-  checkSignature(creds.secretKey, candidates(parts, amzDateRaw), signature);
+  checkSignature(creds.secretKey, candidates(parts, amzDateRaw, dateRaw), signature);
 
   if (Math.abs(opts.now.getTime() - time.getTime()) > CLOCK_SKEW_MS_MAX) {
     throw new SigV4Error(
@@ -325,7 +330,7 @@ export async function verifySigV2Presigned(
     amzHeaders,
     resource: canonicalResourceV2(req),
   };
-  checkSignature(creds.secretKey, candidates(parts, undefined), signature);
+  checkSignature(creds.secretKey, candidates(parts, undefined, undefined), signature);
 
   const expiresMs = Number(expires) * 1000;
   if (opts.now.getTime() > expiresMs) {

@@ -385,6 +385,21 @@ Deno.test("an x-amz-date empties the Date line, as AWS's text and boto 2 sign it
     ["authorization", auth(signV2(SK, s))],
   ]);
   await verifies(req, amzDate);
+  // MinIO's spelling: the Date header's value on the Date line, x-amz-date among the amz headers.
+  const minio = stringToSignV2({
+    method: "GET",
+    contentMd5: "",
+    contentType: "",
+    date: "Thu, 01 Jan 1970 00:00:00 GMT",
+    amzHeaders: new Map([["x-amz-date", amzDate]]),
+    resource: "/b/k",
+  });
+  const minioReq = request("GET", "/b/k", [
+    ["date", "Thu, 01 Jan 1970 00:00:00 GMT"],
+    ["x-amz-date", amzDate],
+    ["authorization", auth(signV2(SK, minio))],
+  ]);
+  await verifies(minioReq, amzDate);
   // The time checked is x-amz-date's, not Date's.
   await rejects(authenticateRequest(req, options(new Date(0))), "RequestTimeTooSkewed");
 });
