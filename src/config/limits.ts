@@ -180,3 +180,7 @@ export const STS_SESSIONS_MAX = 100_000;
 export const STS_BODY_BYTES_MAX = 16 * KiB;
 /** OpenID: after fetching the JWKS, wait this long before fetching it again for an unknown key id. */
 export const OIDC_JWKS_REFRESH_COOLDOWN_MS = 1_000;
+/** Heal: objects healed a second by a bucket walk (MinIO throttles its healing scanner likewise). */
+export const HEAL_OBJECTS_PER_SECOND_MAX = 200;
+/** Heal on read: keys waiting to be healed; more are left to the bucket walk. */
+export const HEAL_QUEUE_KEYS_MAX = 10_000;
