@@ -103,6 +103,8 @@ export interface SetContext {
   reducedParity: number;
   /** Called after anything under a bucket changed (listing caches). */
   touched(bucket: string): void;
+  /** Called when a read finds a drive's record or shard of the key missing or bad (heal). */
+  damaged?(bucket: string, key: string): void;
 }
 
 type Slot = Drive | undefined;
@@ -662,6 +664,10 @@ export class ErasureSet {
     const unlock = await this.ctx.locker.lock(`${bucket}/${key}`, "read");
     try {
       const r = await this.resolveVersion(bucket, key);
+      // A drive that answered but does not hold the agreed version needs healing.
+      if (this.slots.some((d, i) => d !== undefined && r.agreeing[i] === undefined)) {
+        this.ctx.damaged?.(bucket, key);
+      }
       return new SetObjectReader(this, bucket, key, r, unlock);
     } catch (e) {
       unlock();
@@ -1317,7 +1323,7 @@ class SetObjectReader implements ObjectReader {
             p.number,
             readers.get(pi) ?? (readers.set(pi, []), readers.get(pi)!),
           ),
-          onShardBad: (shard, block, reason) =>
+          onShardBad: (shard, block, reason) => {
             logger.warn("Shard unreadable, reconstructed from the others", {
               bucket: this.bucket,
               key: this.key,
@@ -1325,7 +1331,9 @@ class SetObjectReader implements ObjectReader {
               shard: shard + 1,
               block,
               reason,
-            }),
+            });
+            this.set.ctx.damaged?.(this.bucket, this.key);
+          },
         });
         decoders.set(pi, dec);
       }

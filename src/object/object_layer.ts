@@ -89,6 +89,8 @@ export class ShaleObjectLayer implements ObjectLayer {
   readonly #online: Array<Drive | undefined>;
   /** Drive path -> when a listing last warned about it (one warning a minute). */
   readonly #listWarned = new Map<string, number>();
+  /** Told about every key a read found damaged on some drive (heal on read, src/background). */
+  onDamaged: ((bucket: string, key: string) => void) | undefined;
 
   constructor(
     drives: Drive[],
@@ -104,6 +106,7 @@ export class ShaleObjectLayer implements ObjectLayer {
       standardParity: opts.standardParity,
       reducedParity: opts.reducedParity,
       touched: (b: string) => this.#cache.touch(b),
+      damaged: (b: string, k: string) => this.onDamaged?.(b, k),
     };
     this.sets = sets.map((slots, i) => new ErasureSet(i, slots, ctx));
   }
