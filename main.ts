@@ -23,6 +23,7 @@ import {
   IamStore,
   type OidcConfig,
   OidcProvider,
+  runAdminCommand,
   StsService,
 } from "./src/iam/mod.ts";
 import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
@@ -30,6 +31,14 @@ import { type CredentialStore, type RequestObserver, startS3Server } from "./src
 import { logger } from "./src/util/logger.ts";
 
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "admin") {
+    return await runAdminCommand(args.slice(1), {
+      env: (name) => Deno.env.get(name),
+      readFile: (path) => Deno.readTextFile(path),
+      print: (line) => console.log(line),
+      printError: (line) => console.error(line),
+    });
+  }
   let command;
   try {
     command = parseCommandLine(args, (name) => Deno.env.get(name));

@@ -318,6 +318,37 @@ Deno.test("IAM users: least privilege through the admin API and S3", async (t) =
       );
     });
 
+    await t.step("the shale admin command line adds a user that S3 then accepts", async () => {
+      const shale = (...args: string[]) =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "admin", ...args],
+          env: {
+            SHALE_ENDPOINT: server.endpoint,
+            SHALE_ROOT_USER: server.accessKey,
+            SHALE_ROOT_PASSWORD: server.secretKey,
+          },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      const add = await shale("user", "add", "cliuser", "cliuser-secret");
+      equal(add.code, 0, new TextDecoder().decode(add.stderr));
+      equal((await shale("policy", "attach", "readonly", "--user", "cliuser")).code, 0);
+      const list = await shale("user", "list");
+      equal(
+        (JSON.parse(new TextDecoder().decode(list.stdout)) as Record<
+          string,
+          { policyName: string }
+        >)
+          .cliuser?.policyName,
+        "readonly",
+      );
+      const cli = userClient(server, "cliuser", "cliuser-secret");
+      clients.push(cli);
+      await bodyBytes(
+        (await cli.send(new GetObjectCommand({ Bucket: BUCKET, Key: "shared/readme.txt" }))).Body,
+      );
+    });
+
     await t.step("users and their policies survive a restart", async () => {
       equal(await server.stop(), 0);
       server = await startServer({ drivePaths: server.drivePaths, keepData: true });

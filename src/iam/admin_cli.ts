@@ -1,0 +1,229 @@
+/**
+ * `shale admin ...`: the built-in command line for users, groups, policies and service accounts,
+ * talking to a server's admin API (`/minio/admin/v3`) with SigV4-signed requests.
+ *
+ *   shale admin user add <accessKey> <secretKey>      shale admin user list
+ *   shale admin user remove|enable|disable <accessKey>
+ *   shale admin policy create <name> <file.json>      shale admin policy list
+ *   shale admin policy remove <name>
+ *   shale admin policy attach|detach <policy,...> (--user <name> | --group <name>)
+ *   shale admin group add <group> <member>...         shale admin group list
+ *   shale admin svcacct add <user> [--policy <file.json>] [--expiry <ISO date>]
+ *
+ * Where: --endpoint (or SHALE_ENDPOINT, default http://127.0.0.1:9000); who: --access-key and
+ * --secret-key (or SHALE_ROOT_USER / SHALE_ROOT_PASSWORD); --region (or SHALE_REGION).
+ */
+import { SignatureV4 } from "@smithy/signature-v4";
+import { createHash, createHmac } from "node:crypto";
+
+export interface AdminCliIo {
+  env: (name: string) => string | undefined;
+  readFile: (path: string) => Promise<string>;
+  print: (line: string) => void;
+  printError: (line: string) => void;
+}
+
+export const ADMIN_USAGE = `Usage: shale admin <user|policy|group|svcacct> <command> [args]
+  user add <accessKey> <secretKey> | user list | user remove|enable|disable <accessKey>
+  policy create <name> <file.json> | policy list | policy remove <name>
+  policy attach|detach <policy,...> (--user <name> | --group <name>)
+  group add <group> <member>... | group list
+  svcacct add <user> [--policy <file.json>] [--expiry <ISO date>]
+Options: --endpoint URL (SHALE_ENDPOINT), --access-key (SHALE_ROOT_USER),
+  --secret-key (SHALE_ROOT_PASSWORD), --region (SHALE_REGION)`;
+
+/** Runs one admin command; returns the process exit code (0 ok, 1 refused, 2 usage). */
+export async function runAdminCommand(args: string[], io: AdminCliIo): Promise<number> {
+  const flags = new Map<string, string>();
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith("--")) {
+      const value = args[i + 1];
+      if (value === undefined) return usage(io, `${a} needs a value`);
+      flags.set(a.slice(2), value);
+      i++;
+    } else {
+      words.push(a);
+    }
+  }
+  const endpoint = flags.get("endpoint") ?? io.env("SHALE_ENDPOINT") ?? "http://127.0.0.1:9000";
+  const accessKey = flags.get("access-key") ?? io.env("SHALE_ROOT_USER") ??
+    io.env("MINIO_ROOT_USER");
+  const secretKey = flags.get("secret-key") ?? io.env("SHALE_ROOT_PASSWORD") ??
+    io.env("MINIO_ROOT_PASSWORD");
+  const region = flags.get("region") ?? io.env("SHALE_REGION") ?? "us-east-1";
+  if (accessKey === undefined || secretKey === undefined) {
+    return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
+  }
+  const call = (method: string, path: string, query: Record<string, string>, body = "") =>
+    adminRequest({ endpoint, accessKey, secretKey, region }, method, path, query, body);
+
+  const [noun, verb, ...rest] = words;
+  let answer: { status: number; text: string };
+  switch (`${noun} ${verb}`) {
+    case "user add":
+      if (rest.length !== 2) return usage(io, "user add <accessKey> <secretKey>");
+      answer = await call(
+        "PUT",
+        "add-user",
+        { accessKey: rest[0]! },
+        JSON.stringify({ secretKey: rest[1], status: "enabled" }),
+      );
+      break;
+    case "user list":
+      answer = await call("GET", "list-users", {});
+      break;
+    case "user remove":
+      if (rest.length !== 1) return usage(io, "user remove <accessKey>");
+      answer = await call("DELETE", "remove-user", { accessKey: rest[0]! });
+      break;
+    case "user enable":
+    case "user disable":
+      if (rest.length !== 1) return usage(io, `user ${verb} <accessKey>`);
+      answer = await call("PUT", "set-user-status", {
+        accessKey: rest[0]!,
+        status: verb === "enable" ? "enabled" : "disabled",
+      });
+      break;
+    case "policy create":
+      if (rest.length !== 2) return usage(io, "policy create <name> <file.json>");
+      answer = await call(
+        "PUT",
+        "add-canned-policy",
+        { name: rest[0]! },
+        await io.readFile(rest[1]!),
+      );
+      break;
+    case "policy list":
+      answer = await call("GET", "list-canned-policies", {});
+      break;
+    case "policy remove":
+      if (rest.length !== 1) return usage(io, "policy remove <name>");
+      answer = await call("DELETE", "remove-canned-policy", { name: rest[0]! });
+      break;
+    case "policy attach":
+    case "policy detach": {
+      const user = flags.get("user");
+      const group = flags.get("group");
+      if (rest.length !== 1 || (user === undefined) === (group === undefined)) {
+        return usage(io, `policy ${verb} <policy,...> (--user <name> | --group <name>)`);
+      }
+      answer = await call(
+        "POST",
+        `idp/builtin/policy/${verb}`,
+        {},
+        JSON.stringify({
+          policies: rest[0]!.split(","),
+          ...(user !== undefined ? { user } : { group }),
+        }),
+      );
+      break;
+    }
+    case "group add":
+      if (rest.length < 2) return usage(io, "group add <group> <member>...");
+      answer = await call(
+        "PUT",
+        "update-group-members",
+        {},
+        JSON.stringify({ group: rest[0], members: rest.slice(1), isRemove: false }),
+      );
+      break;
+    case "group list":
+      answer = await call("GET", "groups", {});
+      break;
+    case "svcacct add": {
+      if (rest.length !== 1) return usage(io, "svcacct add <user> [--policy <file>]");
+      const policyFile = flags.get("policy");
+      const expiry = flags.get("expiry");
+      answer = await call(
+        "PUT",
+        "add-service-account",
+        {},
+        JSON.stringify({
+          targetUser: rest[0],
+          ...(policyFile !== undefined ? { policy: await io.readFile(policyFile) } : {}),
+          ...(expiry !== undefined ? { expiration: expiry } : {}),
+        }),
+      );
+      break;
+    }
+    default:
+      return usage(io, words.length === 0 ? "" : `unknown command "${words.join(" ")}"`);
+  }
+  if (answer.status !== 200) {
+    let message = answer.text;
+    try {
+      const e = JSON.parse(answer.text) as { Code?: string; Message?: string };
+      message = `${e.Code ?? answer.status}: ${e.Message ?? ""}`;
+    } catch { /* not JSON: print as is */ }
+    io.printError(`shale admin: ${message}`);
+    return 1;
+  }
+  if (answer.text !== "") io.print(answer.text);
+  return 0;
+}
+
+function usage(io: AdminCliIo, problem: string): number {
+  if (problem !== "") io.printError(`shale admin: ${problem}`);
+  io.printError(ADMIN_USAGE);
+  return 2;
+}
+
+/** node:crypto SHA-256 in the shape @smithy/signature-v4 wants (HMAC when given a secret). */
+class Sha256 {
+  readonly #hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret === undefined
+      ? createHash("sha256")
+      : createHmac("sha256", typeof secret === "string" ? secret : toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(typeof data === "string" ? data : toBytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.#hash.digest()));
+  }
+}
+
+function toBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return v instanceof ArrayBuffer
+    ? new Uint8Array(v)
+    : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+async function adminRequest(
+  who: { endpoint: string; accessKey: string; secretKey: string; region: string },
+  method: string,
+  op: string,
+  query: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  const url = new URL(`/minio/admin/v3/${op}`, who.endpoint);
+  const signer = new SignatureV4({
+    service: "s3",
+    region: who.region,
+    credentials: { accessKeyId: who.accessKey, secretAccessKey: who.secretKey },
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port !== "" ? { port: Number(url.port) } : {}),
+    path: url.pathname,
+    query,
+    headers: {
+      host: url.host,
+      "x-amz-content-sha256": createHash("sha256").update(body).digest("hex"),
+    },
+    ...(body !== "" ? { body } : {}),
+  });
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const r = await fetch(url, {
+    method,
+    headers: signed.headers as Record<string, string>,
+    ...(method === "GET" || method === "HEAD" ? {} : { body }),
+  });
+  return { status: r.status, text: await r.text() };
+}
