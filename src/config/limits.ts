@@ -184,3 +184,6 @@ export const OIDC_JWKS_REFRESH_COOLDOWN_MS = 1_000;
 export const HEAL_OBJECTS_PER_SECOND_MAX = 200;
 /** Heal on read: keys waiting to be healed; more are left to the bucket walk. */
 export const HEAL_QUEUE_KEYS_MAX = 10_000;
+/** A shard file being written gets a background fdatasync every this many bytes, so the disk
+ * writes while later blocks are encoded (MinIO gets the same effect with O_DIRECT writes). */
+export const WRITEBACK_BYTES = 8 * MiB;
