@@ -258,9 +258,11 @@ Deno.test({
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await conn.write(new TextEncoder().encode(head + "\r\n"));
     await conn.write(body.subarray(0, 1024 * 1024));
-    // The request is in flight: ask the server to stop, then finish sending.
+    // The request is in flight once its first block reached a drive's tmp folder (timers would
+    // race on a loaded machine): then ask the server to stop, and finish sending.
+    await waitFor(() => s.drivePaths.some((d) => hasFiles(`${d}/.shale.sys/tmp`)));
     const stopping = s.stop();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => s.output().includes("Shutting down"));
     const late = await fetch(`${s.endpoint}/minio/health/live`);
     await late.body?.cancel();
     equal(late.status, 503);
@@ -272,3 +274,22 @@ Deno.test({
     notEqual(s.output().indexOf("Shutting down"), -1);
   },
 });
+
+async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("Timed out waiting for a condition");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function hasFiles(dir: string): boolean {
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile || (e.isDirectory && hasFiles(`${dir}/${e.name}`))) return true;
+    }
+  } catch {
+    // Not there yet.
+  }
+  return false;
+}
