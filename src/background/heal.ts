@@ -1,0 +1,311 @@
+/**
+ * Heal: bring an object back to k + m good shards, and walk a bucket doing so.
+ *
+ * How this works
+ * - Under the key's write lock (no write or read of the key runs meanwhile) the version a read
+ *   quorum agrees on is resolved. A drive of the set needs healing when its record does not agree
+ *   (missing, corrupt, stale or newer without quorum) or when any of its shard files is missing,
+ *   short, or has a frame whose HighwayHash-256 fails (every frame is read and checked).
+ * - For each part the good shards are decoded block by block (PartDecoder never returns bad
+ *   bytes) and re-encoded; only the frames of the drives being healed are kept, written to a temp
+ *   data dir on each, fsynced, then moved into place and the agreeing record written (its own
+ *   shard index). Inline objects get their framed shard in the record itself.
+ * - A drive that fails while being healed is left as it was; the object stays readable from the
+ *   others. Nothing is written unless a read quorum agreed on the version first.
+ * - `HealQueue` collects keys that reads found damaged (heal-on-read) and heals them one at a time
+ *   in the background, each key at most once while queued.
+ */
+import { HEAL_OBJECTS_PER_SECOND_MAX, HEAL_QUEUE_KEYS_MAX } from "../config/limits.ts";
+import {
+  checkShardHeader,
+  encodeStream,
+  frameIsValid,
+  frameOffset,
+  HASH_BYTES,
+  PartDecoder,
+  partLayout,
+  SHARD_HEADER_BYTES,
+  shardFileBytes,
+  type ShardSink,
+} from "../erasure/mod.ts";
+import type { ShaleObjectLayer } from "../object/object_layer.ts";
+import { ObjectNotFound } from "../object/errors.ts";
+import {
+  dataDirName,
+  type Drive,
+  encodeObjectRecord,
+  type FileReader,
+  type FileWriter,
+  keyPath,
+  META_FILE,
+  TMP_DIR,
+  type VersionRecord,
+} from "../storage/mod.ts";
+import { logger } from "../util/logger.ts";
+
+export interface HealResult {
+  /** "ok": nothing to do; "healed": `drives` were rewritten; "gone": no such object. */
+  state: "ok" | "healed" | "gone";
+  /** Drives (set positions, 0-based) found damaged. */
+  damaged: number[];
+  /** Drives healed (a subset of damaged: a failing drive stays damaged). */
+  healed: number[];
+}
+
+/** True when the drive holds every shard file of `v`, complete and with good frames. */
+async function shardsIntact(d: Drive, dir: string, v: VersionRecord): Promise<boolean> {
+  if (v.inline !== undefined || v.dataDir === "") return v.inline !== undefined || v.size === 0;
+  const { k, blockBytes } = v.erasure;
+  for (const p of v.parts) {
+    const l = partLayout(p.size, blockBytes, k);
+    let r: FileReader | undefined;
+    try {
+      r = await d.openFile(`${dir}/${dataDirName(v.dataDir)}/part.${p.number}`);
+      if (r.size !== shardFileBytes(l)) return false;
+      if (!checkShardHeader(await r.readAt(0, SHARD_HEADER_BYTES))) return false;
+      for (let b = 0; b < l.blocks; b++) {
+        const s = Math.ceil(Math.min(blockBytes, p.size - b * blockBytes) / k);
+        if (!frameIsValid(await r.readAt(frameOffset(l, b), HASH_BYTES + s), s)) return false;
+      }
+    } catch {
+      return false;
+    } finally {
+      r?.close();
+    }
+  }
+  return true;
+}
+
+async function* blocksOf(decoder: PartDecoder, blocks: number): AsyncGenerator<Uint8Array> {
+  for (let b = 0; b < blocks; b++) yield await decoder.readBlock(b);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Heals one object: see "How this works" above. */
+export async function healObject(
+  layer: ShaleObjectLayer,
+  bucket: string,
+  key: string,
+): Promise<HealResult> {
+  const set = layer.setFor(bucket, key);
+  const kp = keyPath(bucket, key);
+  const unlock = await set.ctx.locker.lock(`${bucket}/${key}`, "write");
+  try {
+    let r;
+    try {
+      r = await set.resolveVersion(bucket, key);
+    } catch (e) {
+      if (e instanceof ObjectNotFound) return { state: "gone", damaged: [], healed: [] };
+      throw e;
+    }
+    const v = r.version;
+    const dist = v.erasure.distribution;
+    const damaged: number[] = [];
+    await Promise.all(set.slots.map(async (d, i) => {
+      if (d === undefined) return;
+      const mine = r.agreeing[i];
+      if (mine === undefined || !(await shardsIntact(d, kp.dir, mine))) damaged.push(i);
+    }));
+    damaged.sort((a, b) => a - b);
+    if (damaged.length === 0) return { state: "ok", damaged, healed: [] };
+
+    const { k, m, blockBytes } = v.erasure;
+    const targetShard = new Map(damaged.map((i) => [dist[i]! - 1, i]));
+    const inline = v.inline !== undefined;
+    const tmpId = crypto.randomUUID();
+    const tmpDir = `${TMP_DIR}/${tmpId}/${v.dataDir}`;
+    const alive = new Set(damaged);
+    const inlineBufs = new Map<number, Uint8Array[]>();
+    try {
+      const parts = v.parts.length > 0
+        ? v.parts
+        : [{ number: 1, size: v.size, etag: v.etag, modTimeMs: v.modTimeMs, checksums: {} }];
+      for (const p of parts) {
+        const readers: FileReader[] = [];
+        const sources = set.sourcesFor(bucket, key, r, p.number, readers);
+        for (const shard of targetShard.keys()) sources[shard] = undefined;
+        const layout = partLayout(p.size, blockBytes, k);
+        const decoder = new PartDecoder({ k, m, layout, sources });
+        const writers = new Map<number, FileWriter>();
+        const sinks: Array<ShardSink | undefined> = new Array(k + m).fill(undefined);
+        for (const [shard, slot] of targetShard) {
+          if (!alive.has(slot)) continue;
+          if (inline) {
+            const bufs: Uint8Array[] = [];
+            inlineBufs.set(slot, bufs);
+            sinks[shard] = {
+              write: (c) => {
+                bufs.push(c.slice());
+                return Promise.resolve();
+              },
+            };
+            continue;
+          }
+          try {
+            const w = await set.slots[slot]!.createFile(`${tmpDir}/part.${p.number}`);
+            writers.set(slot, w);
+            sinks[shard] = w;
+          } catch (e) {
+            alive.delete(slot);
+            logger.warn("Heal could not write to a drive", {
+              drive: set.slots[slot]?.path,
+              error: e,
+            });
+          }
+        }
+        if (sinks.every((s) => s === undefined)) break;
+        try {
+          const res = await encodeStream(blocksOf(decoder, layout.blocks), {
+            k,
+            m,
+            blockBytes,
+            sinks,
+            writeQuorum: 1,
+            sizeHint: p.size,
+          });
+          res.alive.forEach((ok, shard) => {
+            const slot = targetShard.get(shard);
+            if (!ok && slot !== undefined) alive.delete(slot);
+          });
+          await Promise.all([...writers].map(async ([slot, w]) => {
+            if (!alive.has(slot)) return await w.abort();
+            await w.close().catch(() => alive.delete(slot));
+          }));
+        } finally {
+          for (const rd of readers) rd.close();
+        }
+      }
+      // Move each healed drive's data into place and write its record.
+      const healed: number[] = [];
+      await Promise.all([...alive].map(async (slot) => {
+        const d = set.slots[slot]!;
+        try {
+          for (const nf of kp.nameFiles) {
+            if (await d.stat(nf.path) === undefined) {
+              await d.writeFile(nf.path, new TextEncoder().encode(nf.segment));
+            }
+          }
+          const rec: VersionRecord = {
+            ...v,
+            erasure: { ...v.erasure, shardIndex: dist[slot]! },
+          };
+          if (inline) rec.inline = concat(inlineBufs.get(slot) ?? []);
+          else if (v.dataDir !== "") {
+            await d.remove(`${kp.dir}/${dataDirName(v.dataDir)}`);
+            await d.rename(tmpDir, `${kp.dir}/${dataDirName(v.dataDir)}`);
+          }
+          await d.writeFile(`${kp.dir}/${META_FILE}`, encodeObjectRecord({ versions: [rec] }));
+          healed.push(slot);
+        } catch (e) {
+          logger.warn("Heal failed on a drive", { drive: d.path, bucket, key, error: e });
+        }
+      }));
+      healed.sort((a, b) => a - b);
+      logger.info("Object healed", { bucket, key, damaged: damaged.length, healed: healed.length });
+      return { state: "healed", damaged, healed };
+    } finally {
+      await Promise.all(set.slots.map((d) => d?.remove(`${TMP_DIR}/${tmpId}`).catch(() => {})));
+    }
+  } finally {
+    unlock();
+  }
+}
+
+export interface HealCounters {
+  scanned: number;
+  healed: number;
+  /** Objects that could not be healed (too few good shards, drives failing). */
+  failed: number;
+}
+
+/**
+ * Walks a bucket in key order and heals every object, at most `objectsPerSecondMax` a second
+ * (HEAL_OBJECTS_PER_SECOND_MAX by default) so foreground traffic keeps the drives.
+ */
+export async function healBucket(
+  layer: ShaleObjectLayer,
+  bucket: string,
+  opts: { objectsPerSecondMax?: number; signal?: AbortSignal } = {},
+): Promise<HealCounters> {
+  const rate = opts.objectsPerSecondMax ?? HEAL_OBJECTS_PER_SECOND_MAX;
+  const c: HealCounters = { scanned: 0, healed: 0, failed: 0 };
+  const started = performance.now();
+  let after = "";
+  while (!opts.signal?.aborted) {
+    const page = await layer.listObjects(bucket, {
+      prefix: "",
+      delimiter: "",
+      after,
+      maxKeys: 1000,
+    });
+    for (const o of page.objects) {
+      if (opts.signal?.aborted) break;
+      c.scanned++;
+      try {
+        const res = await healObject(layer, bucket, o.key);
+        if (res.state === "healed") {
+          if (res.healed.length === res.damaged.length) c.healed++;
+          else c.failed++;
+        }
+      } catch (e) {
+        c.failed++;
+        logger.warn("Heal failed", { bucket, key: o.key, error: e });
+      }
+      const due = started + (c.scanned / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+    if (!page.isTruncated || page.nextAfter === undefined) break;
+    after = page.nextAfter;
+  }
+  logger.info("Bucket heal finished", { bucket, ...c });
+  return c;
+}
+
+/** Keys found damaged while serving reads, healed one at a time in the background. */
+export class HealQueue {
+  readonly #pending = new Map<string, { bucket: string; key: string }>();
+  #running: Promise<void> | undefined;
+  readonly counters: HealCounters = { scanned: 0, healed: 0, failed: 0 };
+
+  constructor(readonly layer: ShaleObjectLayer) {}
+
+  /** Queues a key (dropped when HEAL_QUEUE_KEYS_MAX keys already wait: the scanner finds it). */
+  add(bucket: string, key: string): void {
+    const id = `${bucket}/${key}`;
+    if (this.#pending.has(id) || this.#pending.size >= HEAL_QUEUE_KEYS_MAX) return;
+    this.#pending.set(id, { bucket, key });
+    this.#running ??= this.#drain().finally(() => this.#running = undefined);
+  }
+
+  /** Resolves once every queued key was healed (or failed). */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    for (const [id, { bucket, key }] of this.#pending) {
+      this.#pending.delete(id);
+      this.counters.scanned++;
+      try {
+        const res = await healObject(this.layer, bucket, key);
+        if (res.state === "healed") {
+          if (res.healed.length === res.damaged.length) this.counters.healed++;
+          else this.counters.failed++;
+        }
+      } catch (e) {
+        this.counters.failed++;
+        logger.warn("Heal on read failed", { bucket, key, error: e });
+      }
+    }
+  }
+}

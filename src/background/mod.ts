@@ -1,0 +1,1 @@
+export { healBucket, type HealCounters, healObject, HealQueue, type HealResult } from "./heal.ts";
