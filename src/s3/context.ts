@@ -4,7 +4,7 @@ import type { ObjectLayer } from "../object/types.ts";
 import type { CredentialStore } from "./credentials.ts";
 import { S3Error } from "./errors.ts";
 import type { OperationName } from "./router.ts";
-import { emptyStream, prepareBody, type PreparedBody } from "./_body.ts";
+import { emptyStream, guardBody, prepareBody, type PreparedBody } from "./_body.ts";
 import type { RequestObserver } from "./observer.ts";
 
 export interface S3Options {
@@ -59,7 +59,15 @@ export class RequestContext {
   /** The request payload, decoded and verified as it streams; taken once. */
   body(): PreparedBody {
     if (this.#prepared !== undefined) return this.#prepared;
-    if (this.auth === undefined) {
+    if (this.auth === undefined && this.operation !== "PostObject") {
+      // An anonymous request a bucket policy allowed: a plain body of Content-Length bytes.
+      const header = this.request.headers.get("content-length");
+      const length = header !== null && /^\d{1,15}$/.test(header) ? Number(header) : -1;
+      const raw = this.request.body;
+      this.#prepared = raw === null
+        ? { stream: emptyStream(), size: 0 }
+        : { stream: guardBody(raw, length), size: length };
+    } else if (this.auth === undefined) {
       this.#prepared = { stream: this.request.body ?? emptyStream(), size: -1 };
     } else {
       this.#prepared = prepareBody(this.request.body, this.request.headers, this.auth);
