@@ -145,6 +145,34 @@ Deno.test("bucket policies: public read for anonymous fetch, never write, and De
       );
     });
 
+    await t.step(
+      "a policy granting anonymous PUT on a prefix lets fetch upload there only",
+      async () => {
+        await s3.send(
+          new PutBucketPolicyCommand({
+            Bucket: BUCKET,
+            Policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [{
+                Effect: "Allow",
+                Principal: "*",
+                Action: ["s3:PutObject", "s3:GetObject"],
+                Resource: [`arn:aws:s3:::${BUCKET}/dropbox/*`],
+              }],
+            }),
+          }),
+        );
+        const put = await anon("PUT", "dropbox/note.txt", "dropped");
+        equal(put.status, 200, await put.text());
+        const got = await anon("GET", "dropbox/note.txt");
+        equal(await got.text(), "dropped");
+        const outside = await anon("PUT", "public/note.txt", "x");
+        equal(outside.status, 403);
+        await outside.body?.cancel();
+        await s3.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+      },
+    );
+
     await t.step("a policy on a missing bucket is NoSuchBucket", async () => {
       equal(
         await errorCode(
