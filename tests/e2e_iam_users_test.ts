@@ -318,6 +318,46 @@ Deno.test("IAM users: least privilege through the admin API and S3", async (t) =
       );
     });
 
+    await t.step("a service account of a user acts within its inline policy", async () => {
+      const made = await admin(
+        server,
+        "PUT",
+        "add-service-account",
+        JSON.stringify({
+          targetUser: "alice",
+          policy: policy([{
+            Effect: "Allow",
+            Action: "s3:GetObject",
+            Resource: `arn:aws:s3:::${BUCKET}/home/alice/*`,
+          }]),
+        }),
+      );
+      equal(made.status, 200, JSON.stringify(made.json));
+      const { accessKey, secretKey } = (made.json as {
+        credentials: { accessKey: string; secretKey: string };
+      }).credentials;
+      const sa = userClient(server, accessKey, secretKey);
+      clients.push(sa);
+      await bodyBytes(
+        (await sa.send(new GetObjectCommand({ Bucket: BUCKET, Key: "home/alice/a.txt" }))).Body,
+      );
+      equal(
+        await errorCode(
+          sa.send(new PutObjectCommand({ Bucket: BUCKET, Key: "home/alice/z", Body: "z" })),
+        ),
+        "AccessDenied",
+        "alice may PUT there, but the inline policy does not allow it",
+      );
+      equal(
+        (await admin(server, "DELETE", `delete-service-account?accessKey=${accessKey}`)).status,
+        200,
+      );
+      equal(
+        await errorCode(sa.send(new GetObjectCommand({ Bucket: BUCKET, Key: "home/alice/a.txt" }))),
+        "InvalidAccessKeyId",
+      );
+    });
+
     await t.step("the shale admin command line adds a user that S3 then accepts", async () => {
       const shale = (...args: string[]) =>
         new Deno.Command(Deno.execPath(), {
