@@ -17,6 +17,7 @@ import {
   parentOf,
 } from "./drive.ts";
 import { TMP_DIR } from "./key_path.ts";
+import { WRITEBACK_BYTES } from "../config/limits.ts";
 
 export class FsDrive implements Drive {
   readonly #root: string;
@@ -148,6 +149,25 @@ export class FsDrive implements Drive {
     }
     let closed = false;
     const toError = (e: unknown) => this.#error(e, rel);
+    // Early writeback: every WRITEBACK_BYTES an fdatasync runs in the background on a second
+    // handle (at most one at a time), so the disk writes while the next blocks are encoded instead
+    // of all at close. It only starts writeback early: close() still fdatasyncs the writing handle,
+    // which reports any writeback error (Linux reports it to every handle opened before it).
+    let unsynced = 0;
+    let syncer: Deno.FsFile | undefined;
+    let syncing: Promise<void> | undefined;
+    const writeback = () => {
+      unsynced = 0;
+      syncing = (async () => {
+        syncer ??= await Deno.open(abs, { read: true });
+        await syncer.syncData();
+      })().catch(() => {}).finally(() => syncing = undefined);
+    };
+    const closeSyncer = async () => {
+      await syncing;
+      syncer?.close();
+      syncer = undefined;
+    };
     return {
       async write(chunk: Uint8Array): Promise<void> {
         try {
@@ -156,9 +176,12 @@ export class FsDrive implements Drive {
         } catch (e) {
           throw toError(e);
         }
+        unsynced += chunk.length;
+        if (unsynced >= WRITEBACK_BYTES && syncing === undefined && !closed) writeback();
       },
       close: async (): Promise<void> => {
         try {
+          await closeSyncer();
           await file.syncData();
           // The new file's directory entry must be durable too, not only its bytes.
           await this.#syncDir(parentOf(rel));
@@ -170,6 +193,7 @@ export class FsDrive implements Drive {
         }
       },
       async abort(): Promise<void> {
+        await closeSyncer().catch(() => {});
         if (!closed) {
           closed = true;
           try {
