@@ -222,6 +222,7 @@ export class FsDrive implements Drive {
     }
     // Reads are serialised: seek + read on one handle must not interleave.
     let chain: Promise<unknown> = Promise.resolve();
+    let position = 0;
     let closed = false;
     const toError = (e: unknown) => this.#error(e, rel);
     return {
@@ -230,13 +231,24 @@ export class FsDrive implements Drive {
         const run = async () => {
           try {
             const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
-            await file.seek(offset, Deno.SeekMode.Start);
-            let off = 0;
-            while (off < buf.length) {
-              const n = await file.read(buf.subarray(off));
-              if (n === null) break;
-              off += n;
+            // Streams read a shard file front to back: seek only when not already there.
+            if (offset !== position) {
+              position = -1; // unknown until the seek succeeds
+              await file.seek(offset, Deno.SeekMode.Start);
+              position = offset;
             }
+            let off = 0;
+            try {
+              while (off < buf.length) {
+                const n = await file.read(buf.subarray(off));
+                if (n === null) break;
+                off += n;
+              }
+            } catch (e) {
+              position = -1;
+              throw e;
+            }
+            position += off;
             return off === buf.length ? buf : buf.subarray(0, off);
           } catch (e) {
             throw toError(e);
