@@ -125,6 +125,28 @@ Deno.test("AssumeRoleWithWebIdentity: OpenID tokens become sessions, bad tokens 
       }
     });
 
+    await t.step("boto3's assume_role_with_web_identity works too", async () => {
+      const script = `
+import boto3, json, sys
+ep, region, token = sys.argv[1], sys.argv[2], sys.argv[3]
+sts = boto3.client("sts", endpoint_url=ep, region_name=region,
+                   aws_access_key_id="unused", aws_secret_access_key="unused")
+c = sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::000000000000:role/any",
+                                      RoleSessionName="py", WebIdentityToken=token)["Credentials"]
+s3 = boto3.client("s3", endpoint_url=ep, region_name=region,
+                  aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                  aws_session_token=c["SessionToken"])
+print(json.dumps({"body": s3.get_object(Bucket="${BUCKET}", Key="k")["Body"].read().decode()}))
+`;
+      const out = await new Deno.Command("python3", {
+        args: ["-c", script, server.endpoint, server.region, await token({ policy: "readonly" })],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      equal(JSON.parse(new TextDecoder().decode(out.stdout)).body, "v");
+    });
+
     await t.step("expired, wrong-audience and policy-less tokens are refused", async () => {
       equal(
         await stsCode(await token({ policy: "readonly" }, { expiresIn: "-1m" })),
