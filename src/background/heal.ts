@@ -12,6 +12,8 @@
  *   shard index). Inline objects get their framed shard in the record itself.
  * - A drive that fails while being healed is left as it was; the object stays readable from the
  *   others. Nothing is written unless a read quorum agreed on the version first.
+ * - Data dirs of the key that the agreed record does not name (a crash between moving data in and
+ *   writing the record, or before the old data dir went) are removed on every drive.
  * - `HealQueue` collects keys that reads found damaged (heal-on-read) and heals them one at a time
  *   in the background, each key at most once while queued.
  */
@@ -32,6 +34,7 @@ import type { ShaleObjectLayer } from "../object/object_layer.ts";
 import { ObjectNotFound } from "../object/errors.ts";
 import {
   dataDirName,
+  decodeName,
   type Drive,
   encodeObjectRecord,
   type FileReader,
@@ -50,6 +53,8 @@ export interface HealResult {
   damaged: number[];
   /** Drives healed (a subset of damaged: a failing drive stays damaged). */
   healed: number[];
+  /** Data directories no agreed record refers to (left by crashed commits), removed. */
+  orphansRemoved: number;
 }
 
 /** True when the drive holds every shard file of `v`, complete and with good frames. */
@@ -74,6 +79,31 @@ async function shardsIntact(d: Drive, dir: string, v: VersionRecord): Promise<bo
     }
   }
   return true;
+}
+
+/**
+ * Removes the key's data dirs other than `keep` on every drive. Safe under the key's write lock:
+ * commits place data dirs only under it, and an acknowledged version is on a write quorum, so no
+ * other version can have a read quorum (k + write quorum > n).
+ */
+async function removeOrphans(
+  slots: ReadonlyArray<Drive | undefined>,
+  dir: string,
+  keep: string,
+): Promise<number> {
+  let n = 0;
+  await Promise.all(slots.map(async (d) => {
+    if (d === undefined) return;
+    try {
+      for (const e of await d.list(dir)) {
+        const name = decodeName(e.name);
+        if (name.kind !== "dataDir" || name.dataDir === keep) continue;
+        await d.remove(`${dir}/${e.name}`);
+        n++;
+      }
+    } catch { /* an unreadable drive keeps its orphans until the next heal */ }
+  }));
+  return n;
 }
 
 async function* blocksOf(decoder: PartDecoder, blocks: number): AsyncGenerator<Uint8Array> {
@@ -104,7 +134,9 @@ export async function healObject(
     try {
       r = await set.resolveVersion(bucket, key);
     } catch (e) {
-      if (e instanceof ObjectNotFound) return { state: "gone", damaged: [], healed: [] };
+      if (e instanceof ObjectNotFound) {
+        return { state: "gone", damaged: [], healed: [], orphansRemoved: 0 };
+      }
       throw e;
     }
     const v = r.version;
@@ -116,7 +148,8 @@ export async function healObject(
       if (mine === undefined || !(await shardsIntact(d, kp.dir, mine))) damaged.push(i);
     }));
     damaged.sort((a, b) => a - b);
-    if (damaged.length === 0) return { state: "ok", damaged, healed: [] };
+    const orphansRemoved = await removeOrphans(set.slots, kp.dir, v.dataDir);
+    if (damaged.length === 0) return { state: "ok", damaged, healed: [], orphansRemoved };
 
     const { k, m, blockBytes } = v.erasure;
     const targetShard = new Map(damaged.map((i) => [dist[i]! - 1, i]));
@@ -211,7 +244,7 @@ export async function healObject(
       }));
       healed.sort((a, b) => a - b);
       logger.info("Object healed", { bucket, key, damaged: damaged.length, healed: healed.length });
-      return { state: "healed", damaged, healed };
+      return { state: "healed", damaged, healed, orphansRemoved };
     } finally {
       await Promise.all(set.slots.map((d) => d?.remove(`${TMP_DIR}/${tmpId}`).catch(() => {})));
     }
