@@ -5,6 +5,7 @@ import type { RunOutcome, Workload } from "./_warp.ts";
 const getWorkload: Workload = {
   name: "get",
   command: "get",
+  op: "GET",
   size: "1MiB",
   concurrency: 8,
   movesData: true,

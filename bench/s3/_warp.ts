@@ -19,6 +19,8 @@ export interface Workload {
   /** Extra flags for the full run and for `--quick`. */
   args: string[];
   quickArgs: string[];
+  /** The warp operation type measured; undefined for mixed. */
+  op: string | undefined;
   /** False where no object data moves (stat, delete, list): no MiB/s row. */
   movesData: boolean;
   /** Measured seconds with `--quick` when the default is too short for one whole busy second. */
@@ -33,6 +35,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "get",
     command: "get",
+    op: "GET",
     size: "64MiB",
     concurrency: 8,
     movesData: true,
@@ -42,6 +45,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "get",
     command: "get",
+    op: "GET",
     size: "1MiB",
     concurrency: 8,
     movesData: true,
@@ -52,6 +56,7 @@ export const WORKLOADS: readonly Workload[] = [
     // 8 concurrent 64 MiB PUTs take seconds each on one shared disk: 4 s would not cover one.
     name: "put",
     command: "put",
+    op: "PUT",
     size: "64MiB",
     concurrency: 8,
     movesData: true,
@@ -62,6 +67,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "put",
     command: "put",
+    op: "PUT",
     size: "1MiB",
     concurrency: 8,
     movesData: true,
@@ -71,6 +77,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "mixed",
     command: "mixed",
+    op: undefined,
     size: "4KiB",
     concurrency: 16,
     movesData: true,
@@ -80,6 +87,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "stat",
     command: "stat",
+    op: "STAT",
     size: "1KiB",
     concurrency: 16,
     movesData: false,
@@ -89,6 +97,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: "delete",
     command: "delete",
+    op: "DELETE",
     size: "1KiB",
     concurrency: 8,
     movesData: false,
@@ -100,6 +109,7 @@ export const WORKLOADS: readonly Workload[] = [
     // 4 uploads at a time, each sending 4 of its parts at a time.
     name: "multipart-put",
     command: "multipart-put",
+    op: "PUTPART",
     size: "5MiB",
     concurrency: 4,
     movesData: true,
@@ -111,6 +121,7 @@ export const WORKLOADS: readonly Workload[] = [
     // Pages of 1,000 keys (the S3 default) over objects spread across `concurrency` prefixes.
     name: "list",
     command: "list",
+    op: "LIST",
     size: "1KiB",
     concurrency: 8,
     movesData: false,
@@ -225,10 +236,16 @@ export function parseWarpJson(stdout: string): WarpRealtime {
   return doc as WarpRealtime;
 }
 
+/**
+ * `op` names the one operation a single-operation workload measures (warp's list run can also
+ * report a few PUTs); its aggregate is used when present. Mixed workloads pass none.
+ */
 export function summarise(
   report: WarpRealtime,
+  op?: string,
 ): Omit<Extract<RunOutcome, { ok: true }>, "peakRssBytes"> {
-  const total = report.total;
+  const only = op === undefined ? undefined : report.by_op_type?.[op];
+  const total = only ?? report.total;
   const t = total.throughput;
   // warp measures only whole 1-second segments in which every worker was busy; a run too short
   // (or with operations too long) for that has none, and then the whole run's totals are used.
@@ -239,7 +256,10 @@ export function summarise(
   const bytes = measured ? t.bytes : total.total_bytes;
   const objects = measured ? t.objects : total.total_objects;
   const latency: Record<string, { p50Ms: number; p99Ms: number }> = {};
-  for (const [op, agg] of Object.entries(report.by_op_type ?? {})) {
+  const ops = only === undefined || op === undefined
+    ? Object.entries(report.by_op_type ?? {})
+    : [[op, only] as const];
+  for (const [name, agg] of ops) {
     let p50 = 0;
     let p99 = 0;
     let n = 0;
@@ -252,9 +272,9 @@ export function summarise(
         n += s.merged_entries;
       }
     }
-    if (n > 0) latency[op] = { p50Ms: p50 / n, p99Ms: p99 / n };
+    if (n > 0) latency[name] = { p50Ms: p50 / n, p99Ms: p99 / n };
   }
-  const errors = report.total.total_errors;
+  const errors = total.total_errors;
   return {
     ok: true,
     mibPerSec: seconds > 0 ? bytes / MiB / seconds : 0,
@@ -262,7 +282,7 @@ export function summarise(
     measured,
     latency,
     errors,
-    firstError: report.total.first_errors?.[0],
+    firstError: total.first_errors?.[0],
   };
 }
 
@@ -305,14 +325,14 @@ export async function runWarp(
 }
 
 /** Turns a finished warp process into an outcome; never throws. */
-export function outcomeOf(res: WarpProcessResult, timeoutMs: number): RunOutcome {
+export function outcomeOf(res: WarpProcessResult, timeoutMs: number, op?: string): RunOutcome {
   if (res.timedOut) return { ok: false, error: `warp killed after ${timeoutMs / 1000} s` };
   if (!res.ok) {
     const why = warpFailure(res.stderr) ?? warpFailure(res.stdout) ?? "warp failed";
     return { ok: false, error: why };
   }
   try {
-    return { ...summarise(parseWarpJson(res.stdout)), peakRssBytes: undefined };
+    return { ...summarise(parseWarpJson(res.stdout), op), peakRssBytes: undefined };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }

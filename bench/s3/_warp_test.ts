@@ -77,3 +77,16 @@ Deno.test("every workload gets fixed size, concurrency and duration flags, parts
     assert.ok(names.has(want), want);
   }
 });
+
+Deno.test("naming the workload's operation keeps only that operation's rates and latency", () => {
+  const get = parseWarpJson(read("warp-v1.3.1-get-1MiB.out"));
+  assert.deepEqual(summarise(get, "GET"), summarise(get));
+  const mixed = parseWarpJson(read("warp-v1.3.1-mixed-4KiB-short.out"));
+  const s = summarise(mixed, "GET");
+  assert.deepEqual(Object.keys(s.latency), ["GET"]);
+  const agg = mixed.by_op_type?.["GET"];
+  assert.ok(agg !== undefined);
+  const secs = (Date.parse(agg.end_time) - Date.parse(agg.start_time)) / 1000;
+  assert.equal(s.objectsPerSec, agg.total_objects / secs);
+  assert.ok(s.objectsPerSec < summarise(mixed).objectsPerSec);
+});

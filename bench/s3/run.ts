@@ -251,7 +251,7 @@ async function runOne(
     workDir,
     timeoutMs,
   });
-  const outcome = outcomeOf(res, timeoutMs);
+  const outcome = outcomeOf(res, timeoutMs, w.op);
   const peak = await server.peakRssBytes();
   if (!server.alive) {
     return { ok: false, error: `server exited during the run: ${await server.failureLine()}` };
