@@ -21,6 +21,7 @@ import {
   uriEncode,
 } from "./_crypto.ts";
 import type { ChunkSigningContext, SignableRequest } from "./types.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 export { EMPTY_SHA256, sha256Hex };
 
@@ -221,15 +222,7 @@ export function encodeAwsChunkedForTest(data: Uint8Array, opts: EncodeChunkedOpt
     }
     parts.push(enc.encode(block + "\r\n"));
   }
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** The x-amz-content-sha256 value for each chunked mode. */

@@ -1,23 +1,13 @@
 /** Small byte helpers private to the crypto layer. */
 import { randomFillSync } from "node:crypto";
 import { toBase64 } from "../util/checksums.ts";
+import { concatBytes } from "../util/bytes.ts";
+export { concatBytes };
 
 const encoder = new TextEncoder();
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
-}
-
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export function u32(value: number): Uint8Array {

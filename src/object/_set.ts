@@ -59,6 +59,7 @@ import {
   type VersionRecord,
 } from "../storage/mod.ts";
 import { assert } from "../util/assert.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { combineCrc, createHasher, createHasherSync, toBase64, toHex } from "../util/checksums.ts";
 import { logger } from "../util/logger.ts";
 import {
@@ -367,7 +368,7 @@ export class ErasureSet {
         writeQuorum: g.writeQuorum,
         sizeHint,
       });
-      const files = bufs.map(concat);
+      const files = bufs.map((b) => concatBytes(...b));
       return {
         kind: "inline",
         size: res.size,
@@ -1062,7 +1063,7 @@ export class ErasureSet {
         }
         chosen.push(s);
       });
-      const md5s = concat(chosen.map((c) => hexToBytes(c.rec.etag)));
+      const md5s = concatBytes(...chosen.map((c) => hexToBytes(c.rec.etag)));
       const md5 = await createHasher("MD5");
       md5.update(md5s);
       const etag = `${md5Hex(md5.digest())}-${chosen.length}`;
@@ -1086,7 +1087,7 @@ export class ErasureSet {
         } else {
           checksumType = "COMPOSITE";
           const h = await createHasher(alg);
-          h.update(concat(digests as Uint8Array[]));
+          h.update(concatBytes(...(digests as Uint8Array[])));
           checksums[alg] = h.digest();
         }
       }
@@ -1221,18 +1222,6 @@ export function uploadToInfo(u: UploadRecord): MultipartUploadInfo {
   if (u.checksumType !== undefined) info.checksumType = u.checksumType;
   else if (u.checksumAlg !== undefined) info.checksumType = "COMPOSITE";
   return info;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function hexToBytes(hex: string): Uint8Array {
