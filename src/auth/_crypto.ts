@@ -52,13 +52,18 @@ const signingKeys = new Map<string, Uint8Array>();
  * Cached per secret, day and region: the key changes once a day, and four HMACs are most of what
  * verifying a request costs. The cache drops its oldest entry when full.
  */
-export function deriveSigningKey(secret: string, date: string, region: string): Uint8Array {
-  const id = `${date}\u0000${region}\u0000${secret}`;
+export function deriveSigningKey(
+  secret: string,
+  date: string,
+  region: string,
+  service = "s3",
+): Uint8Array {
+  const id = `${date}\u0000${region}\u0000${service}\u0000${secret}`;
   const cached = signingKeys.get(id);
   if (cached !== undefined) return cached;
   const kDate = hmac("AWS4" + secret, date);
   const kRegion = hmac(kDate, region);
-  const kService = hmac(kRegion, "s3");
+  const kService = hmac(kRegion, service);
   const key = hmac(kService, "aws4_request");
   if (signingKeys.size >= SIGNING_KEY_CACHE_ENTRIES_MAX) {
     signingKeys.delete(signingKeys.keys().next().value!);

@@ -95,7 +95,9 @@ export interface Scope {
   accessKey: string;
   date: string;
   region: string;
-  /** date/region/s3/aws4_request */
+  /** "s3", or "sts" where AuthOptions.services allows it. */
+  service: string;
+  /** date/region/service/aws4_request */
   scope: string;
 }
 
@@ -123,13 +125,13 @@ export function parseCredential(
       Region: opts.region,
     });
   }
-  if (service !== "s3") {
+  if (!(opts.services ?? ["s3"]).includes(service)) {
     throw fail(`incorrect service '${service}'. This endpoint belongs to 's3'.`);
   }
   if (terminal !== "aws4_request") {
     throw fail(`incorrect terminal '${terminal}'. This endpoint uses 'aws4_request'.`);
   }
-  return { accessKey, date, region, scope: `${date}/${region}/s3/aws4_request` };
+  return { accessKey, date, region, service, scope: `${date}/${region}/${service}/aws4_request` };
 }
 
 function parseSignedHeaders(value: string, fail: (m: string) => SigV4Error): string[] {
@@ -266,7 +268,7 @@ async function verifyHeaderAuth(
   }
 
   const creds = await lookupCredentials(scope.accessKey, opts);
-  const signingKey = deriveSigningKey(creds.secretKey, scope.date, scope.region);
+  const signingKey = deriveSigningKey(creds.secretKey, scope.date, scope.region, scope.service);
   const canonical = canonicalRequest({
     method: req.method,
     rawPath: req.rawPath,
@@ -394,7 +396,7 @@ async function verifyPresigned(
   const payload = parsePayloadMode(payloadHash);
 
   const creds = await lookupCredentials(scope.accessKey, opts);
-  const signingKey = deriveSigningKey(creds.secretKey, scope.date, scope.region);
+  const signingKey = deriveSigningKey(creds.secretKey, scope.date, scope.region, scope.service);
   const canonical = canonicalRequest({
     method: req.method,
     rawPath: req.rawPath,

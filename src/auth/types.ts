@@ -75,6 +75,9 @@ export interface AuthOptions {
   /** Server time; tests pass a fixed clock. */
   now: Date;
   lookup: (accessKey: string) => Credentials | undefined | Promise<Credentials | undefined>;
+  /** Services a credential scope may name (default `["s3"]`; STS calls at the S3 endpoint add
+   *  "sts", which the AWS SDKs' STS clients sign with). */
+  services?: readonly string[];
 }
 
 /** How the request body is protected, from x-amz-content-sha256. */

@@ -215,6 +215,8 @@ async function handleRequest(
         region: options.region,
         now: options.now?.() ?? new Date(),
         lookup: (ak) => options.credentials.lookup(ak),
+        // The AWS SDKs' STS clients sign with the "sts" service; nothing else may.
+        ...(route.operation === "AssumeRole" ? { services: ["s3", "sts"] } : {}),
       });
       if (result.kind === "signed") {
         auth = result;
