@@ -76,6 +76,7 @@ export const MAIN_HELP = `Shale ${VERSION}: a self-hosted, S3-compatible object 
 Usage:
   shale server DIR... [flags]    serve the S3 API on erasure-coded drives
   shale server --dev             try it out: one local drive, known credentials, a bucket
+  shale admin COMMAND ...        manage users, groups, policies and service accounts
   shale --help                   this text
   shale --version                print the version
 
