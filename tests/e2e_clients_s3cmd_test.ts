@@ -17,6 +17,7 @@ import {
   runOk,
   SIZES,
   treeDiff,
+  writeS3cmdConfig,
   writeTree,
 } from "./clients/_run.ts";
 
@@ -30,24 +31,8 @@ Deno.test({
   async fn(t) {
     const server = await startServer({ drives: 4 });
     const home = await Deno.makeTempDir({ prefix: "shale-s3cmd-" });
-    const host = new URL(server.endpoint).host;
     const config = `${home}/s3cfg`;
-    await Deno.writeTextFile(
-      config,
-      [
-        "[default]",
-        `access_key = ${server.accessKey}`,
-        `secret_key = ${server.secretKey}`,
-        `host_base = ${host}`,
-        // No %(bucket)s: every request is path-style.
-        `host_bucket = ${host}`,
-        "use_https = False",
-        "signature_v2 = False",
-        `bucket_location = ${server.region}`,
-        "progress_meter = False",
-        "",
-      ].join("\n"),
-    );
+    await writeS3cmdConfig(config, server, { signatureV2: false });
     const env = { HOME: home };
     const s3cmd = (...args: string[]) =>
       runOk("s3cmd", ["-c", config, ...args], { env, cwd: home });

@@ -9,7 +9,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { startServer } from "./_server.ts";
 import { bodyBytes, clientFor } from "./_s3.ts";
-import { bytesOf, md5Hex, preferBinary, run, runOk } from "./clients/_run.ts";
+import { bytesOf, md5Hex, preferBinary, run, runOk, writeS3cmdConfig } from "./clients/_run.ts";
 
 const PYTHON = preferBinary(["/usr/bin/python3"], "python3");
 /** Virtual-hosted requests go to `<bucket>.<DOMAIN>`; the script resolves it to 127.0.0.1. */
@@ -234,23 +234,8 @@ Deno.test({
       }
 
       await t.step("s3cmd with signature_v2 puts, gets and lists byte-exact", async () => {
-        const host = new URL(server.endpoint).host;
         const config = `${dir}/s3cfg`;
-        await Deno.writeTextFile(
-          config,
-          [
-            "[default]",
-            `access_key = ${server.accessKey}`,
-            `secret_key = ${server.secretKey}`,
-            `host_base = ${host}`,
-            `host_bucket = ${host}`,
-            "use_https = False",
-            "signature_v2 = True",
-            `bucket_location = ${server.region}`,
-            "progress_meter = False",
-            "",
-          ].join("\n"),
-        );
+        await writeS3cmdConfig(config, server, { signatureV2: true });
         const s3cmd = (...args: string[]) =>
           runOk("s3cmd", ["-c", config, "--debug", ...args], { env: { HOME: dir }, cwd: dir });
         const files = new Map([

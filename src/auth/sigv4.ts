@@ -39,6 +39,7 @@ import {
 import {
   type AuthOptions,
   type AuthResult,
+  type Credentials,
   type PayloadMode,
   type SignableRequest,
   SigV4Error,
@@ -290,22 +291,7 @@ async function verifyHeaderAuth(
   }
   checkSessionToken(creds, req.headers.get("x-amz-security-token") ?? undefined, opts.now);
 
-  const result: AuthResult = {
-    kind: "signed",
-    accessKey: scope.accessKey,
-    credentials: creds,
-    payload,
-    presigned: false,
-  };
-  if (payload.type === "streaming-signed") {
-    result.chunkContext = {
-      seedSignature: signature.toLowerCase(),
-      signingKey,
-      scope: scope.scope,
-      amzDate,
-    };
-  }
-  return result;
+  return signedResult({ scope, creds, payload, presigned: false, signature, signingKey, amzDate });
 }
 
 async function verifyPresigned(
@@ -426,19 +412,32 @@ async function verifyPresigned(
     opts.now,
   );
 
+  return signedResult({ scope, creds, payload, presigned: true, signature, signingKey, amzDate });
+}
+
+/** The outcome of a verified signature; streaming-signed payloads carry the chunk chain's seed. */
+function signedResult(o: {
+  scope: Scope;
+  creds: Credentials;
+  payload: PayloadMode;
+  presigned: boolean;
+  signature: string;
+  signingKey: Uint8Array;
+  amzDate: string;
+}): AuthResult {
   const result: AuthResult = {
     kind: "signed",
-    accessKey: scope.accessKey,
-    credentials: creds,
-    payload,
-    presigned: true,
+    accessKey: o.scope.accessKey,
+    credentials: o.creds,
+    payload: o.payload,
+    presigned: o.presigned,
   };
-  if (payload.type === "streaming-signed") {
+  if (o.payload.type === "streaming-signed") {
     result.chunkContext = {
-      seedSignature: signature.toLowerCase(),
-      signingKey,
-      scope: scope.scope,
-      amzDate,
+      seedSignature: o.signature.toLowerCase(),
+      signingKey: o.signingKey,
+      scope: o.scope.scope,
+      amzDate: o.amzDate,
     };
   }
   return result;

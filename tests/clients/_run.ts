@@ -70,17 +70,31 @@ export async function runOk(
   return res;
 }
 
-/** Deterministic bytes for a size and seed (xorshift32), so a mismatch anywhere shows. */
-export function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+import { bytesOf } from "../_s3.ts";
+export { bytesOf };
+
+/** Writes an s3cmd configuration for `server` (path-style only: no %(bucket)s in host_bucket). */
+export async function writeS3cmdConfig(
+  path: string,
+  server: { endpoint: string; accessKey: string; secretKey: string; region: string },
+  opts: { signatureV2: boolean },
+): Promise<void> {
+  const host = new URL(server.endpoint).host;
+  await Deno.writeTextFile(
+    path,
+    [
+      "[default]",
+      `access_key = ${server.accessKey}`,
+      `secret_key = ${server.secretKey}`,
+      `host_base = ${host}`,
+      `host_bucket = ${host}`,
+      "use_https = False",
+      `signature_v2 = ${opts.signatureV2 ? "True" : "False"}`,
+      `bucket_location = ${server.region}`,
+      "progress_meter = False",
+      "",
+    ].join("\n"),
+  );
 }
 
 export function md5Hex(data: Uint8Array): string {
