@@ -184,6 +184,19 @@ export const OIDC_JWKS_REFRESH_COOLDOWN_MS = 1_000;
 export const HEAL_OBJECTS_PER_SECOND_MAX = 200;
 /** Heal on read: keys waiting to be healed; more are left to the bucket walk. */
 export const HEAL_QUEUE_KEYS_MAX = 10_000;
+/**
+ * Heal scanner: the pause between the end of one walk of every bucket and the start of the next
+ * (SHALE_SCANNER_INTERVAL overrides; MinIO's data scanner also cycles continuously with pauses).
+ */
+export const SCANNER_INTERVAL_MS = 60 * 60_000;
+/** Heal scanner: objects checked a second (SHALE_SCANNER_OBJECTS_PER_SECOND overrides). */
+export const SCANNER_OBJECTS_PER_SECOND_MAX = 100;
+/** Heal scanner: the first walk starts this long after start-up, so start-up stays quick. */
+export const SCANNER_START_DELAY_MS = 1_000;
+/** Heal sequences (admin API) remembered for their progress, the oldest finished forgotten first. */
+export const HEAL_SEQUENCES_MAX = 64;
+/** Admin heal: objects healed a second by a sequence started through the admin API. */
+export const HEAL_SEQUENCE_OBJECTS_PER_SECOND_MAX = 1_000;
 /** A shard file being written gets a background fdatasync every this many bytes, so the disk
  * writes while later blocks are encoded (MinIO gets the same effect with O_DIRECT writes). */
 export const WRITEBACK_BYTES = 8 * MiB;
