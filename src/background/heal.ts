@@ -55,6 +55,8 @@ export interface HealResult {
   healed: number[];
   /** Data directories no agreed record refers to (left by crashed commits), removed. */
   orphansRemoved: number;
+  /** The object's size when it was healed (MinIO counts healed bytes likewise), else 0. */
+  bytes: number;
 }
 
 /** True when the drive holds every shard file of `v`, complete and with good frames. */
@@ -135,7 +137,7 @@ export async function healObject(
       r = await set.resolveVersion(bucket, key);
     } catch (e) {
       if (e instanceof ObjectNotFound) {
-        return { state: "gone", damaged: [], healed: [], orphansRemoved: 0 };
+        return { state: "gone", damaged: [], healed: [], orphansRemoved: 0, bytes: 0 };
       }
       throw e;
     }
@@ -149,7 +151,7 @@ export async function healObject(
     }));
     damaged.sort((a, b) => a - b);
     const orphansRemoved = await removeOrphans(set.slots, kp.dir, v.dataDir);
-    if (damaged.length === 0) return { state: "ok", damaged, healed: [], orphansRemoved };
+    if (damaged.length === 0) return { state: "ok", damaged, healed: [], orphansRemoved, bytes: 0 };
 
     const { k, m, blockBytes } = v.erasure;
     const targetShard = new Map(damaged.map((i) => [dist[i]! - 1, i]));
@@ -244,7 +246,7 @@ export async function healObject(
       }));
       healed.sort((a, b) => a - b);
       logger.info("Object healed", { bucket, key, damaged: damaged.length, healed: healed.length });
-      return { state: "healed", damaged, healed, orphansRemoved };
+      return { state: "healed", damaged, healed, orphansRemoved, bytes: v.size };
     } finally {
       await Promise.all(set.slots.map((d) => d?.remove(`${TMP_DIR}/${tmpId}`).catch(() => {})));
     }
@@ -254,68 +256,135 @@ export async function healObject(
 }
 
 export interface HealCounters {
+  /** Objects checked. */
   scanned: number;
+  /** Objects that had damaged drives, all of them rewritten. */
   healed: number;
   /** Objects that could not be healed (too few good shards, drives failing). */
   failed: number;
+  /** Sizes of the objects healed. */
+  bytes: number;
+}
+
+export function newCounters(): HealCounters {
+  return { scanned: 0, healed: 0, failed: 0, bytes: 0 };
+}
+
+/** Every heal of this process, for metrics: the counters plus when the last object was checked. */
+export class HealTotals {
+  readonly counters: HealCounters = newCounters();
+  /** Date.now() of the last object checked, or undefined before the first. */
+  lastActivityMs: number | undefined;
+}
+
+/** Heals one object and counts the outcome into each of `into` (never throws). */
+export async function healAndCount(
+  layer: ShaleObjectLayer,
+  target: { bucket: string; key: string },
+  into: Array<HealCounters | HealTotals | undefined>,
+): Promise<HealResult | undefined> {
+  const { bucket, key } = target;
+  let res: HealResult | undefined;
+  try {
+    res = await healObject(layer, bucket, key);
+  } catch (e) {
+    logger.warn("Heal failed", { bucket, key, error: e });
+  }
+  const failed = res === undefined ||
+    (res.state === "healed" && res.healed.length < res.damaged.length);
+  if (res !== undefined && failed) {
+    logger.warn("Heal left drives damaged", {
+      bucket,
+      key,
+      damaged: res.damaged.length,
+      healed: res.healed.length,
+    });
+  }
+  for (const x of into) {
+    if (x === undefined) continue;
+    const c = x instanceof HealTotals ? x.counters : x;
+    if (x instanceof HealTotals) x.lastActivityMs = Date.now();
+    c.scanned++;
+    if (failed) c.failed++;
+    else if (res?.state === "healed") {
+      c.healed++;
+      c.bytes += res.bytes;
+    }
+  }
+  return res;
 }
 
 /**
- * Walks a bucket in key order and heals every object, at most `objectsPerSecondMax` a second
- * (HEAL_OBJECTS_PER_SECOND_MAX by default) so foreground traffic keeps the drives.
+ * Walks a bucket (or the keys under `prefix`) in key order and heals every object, at most
+ * `objectsPerSecondMax` a second (HEAL_OBJECTS_PER_SECOND_MAX by default) so foreground traffic
+ * keeps the drives. Counts into `counters` as it goes (progress) and into `totals` (metrics).
  */
 export async function healBucket(
   layer: ShaleObjectLayer,
   bucket: string,
-  opts: { objectsPerSecondMax?: number; signal?: AbortSignal } = {},
+  opts: {
+    objectsPerSecondMax?: number;
+    signal?: AbortSignal;
+    prefix?: string;
+    counters?: HealCounters;
+    totals?: HealTotals;
+  } = {},
 ): Promise<HealCounters> {
   const rate = opts.objectsPerSecondMax ?? HEAL_OBJECTS_PER_SECOND_MAX;
-  const c: HealCounters = { scanned: 0, healed: 0, failed: 0 };
+  const c = opts.counters ?? newCounters();
+  const mine = newCounters();
   const started = performance.now();
   let after = "";
   while (!opts.signal?.aborted) {
     const page = await layer.listObjects(bucket, {
-      prefix: "",
+      prefix: opts.prefix ?? "",
       delimiter: "",
       after,
       maxKeys: 1000,
     });
     for (const o of page.objects) {
       if (opts.signal?.aborted) break;
-      c.scanned++;
-      try {
-        const res = await healObject(layer, bucket, o.key);
-        if (res.state === "healed") {
-          if (res.healed.length === res.damaged.length) c.healed++;
-          else c.failed++;
-        }
-      } catch (e) {
-        c.failed++;
-        logger.warn("Heal failed", { bucket, key: o.key, error: e });
-      }
-      const due = started + (c.scanned / rate) * 1000;
+      await healAndCount(layer, { bucket, key: o.key }, [c, mine, opts.totals]);
+      const due = started + (mine.scanned / rate) * 1000;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      if (wait > 0) await sleep(wait, opts.signal);
     }
     if (!page.isTruncated || page.nextAfter === undefined) break;
     after = page.nextAfter;
   }
-  logger.info("Bucket heal finished", { bucket, ...c });
+  logger.info("Bucket heal finished", { bucket, ...mine });
   return c;
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
 }
 
 /** Keys found damaged while serving reads, healed one at a time in the background. */
 export class HealQueue {
   readonly #pending = new Map<string, { bucket: string; key: string }>();
   #running: Promise<void> | undefined;
-  readonly counters: HealCounters = { scanned: 0, healed: 0, failed: 0 };
+  #closed = false;
+  readonly counters: HealCounters = newCounters();
 
-  constructor(readonly layer: ShaleObjectLayer) {}
+  constructor(readonly layer: ShaleObjectLayer, readonly totals?: HealTotals) {}
 
   /** Queues a key (dropped when HEAL_QUEUE_KEYS_MAX keys already wait: the scanner finds it). */
   add(bucket: string, key: string): void {
     const id = `${bucket}/${key}`;
-    if (this.#pending.has(id) || this.#pending.size >= HEAL_QUEUE_KEYS_MAX) return;
+    if (this.#closed || this.#pending.has(id) || this.#pending.size >= HEAL_QUEUE_KEYS_MAX) {
+      return;
+    }
     this.#pending.set(id, { bucket, key });
     this.#running ??= this.#drain().finally(() => this.#running = undefined);
   }
@@ -325,20 +394,17 @@ export class HealQueue {
     while (this.#running !== undefined) await this.#running;
   }
 
+  /** Drops what waits and resolves once the object being healed is done (shutdown). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#pending.clear();
+    await this.idle();
+  }
+
   async #drain(): Promise<void> {
-    for (const [id, { bucket, key }] of this.#pending) {
+    for (const [id, target] of this.#pending) {
       this.#pending.delete(id);
-      this.counters.scanned++;
-      try {
-        const res = await healObject(this.layer, bucket, key);
-        if (res.state === "healed") {
-          if (res.healed.length === res.damaged.length) this.counters.healed++;
-          else this.counters.failed++;
-        }
-      } catch (e) {
-        this.counters.failed++;
-        logger.warn("Heal on read failed", { bucket, key, error: e });
-      }
+      await healAndCount(this.layer, target, [this.counters, this.totals]);
     }
   }
 }
