@@ -13,7 +13,6 @@
  * Where: --endpoint (or SHALE_ENDPOINT, default http://127.0.0.1:9000); who: --access-key and
  * --secret-key (or SHALE_ROOT_USER / SHALE_ROOT_PASSWORD); --region (or SHALE_REGION).
  */
-import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, createHmac } from "node:crypto";
 
 export interface AdminCliIo {
@@ -200,6 +199,9 @@ async function adminRequest(
   body: string,
 ): Promise<{ status: number; text: string }> {
   const url = new URL(`/minio/admin/v3/${op}`, who.endpoint);
+  // Loaded here, not at the top: main.ts imports this layer, and the signer's module graph cost
+  // ~35 ms of every server start (issue 6) although only `shale admin` uses it.
+  const { SignatureV4 } = await import("@smithy/signature-v4");
   const signer = new SignatureV4({
     service: "s3",
     region: who.region,
