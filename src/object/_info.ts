@@ -3,6 +3,7 @@ import type { PartRecord, RawChecksums, VersionRecord } from "../storage/mod.ts"
 import { createHasher, type Hasher, toBase64, toHex } from "../util/checksums.ts";
 import { EntityTooLarge, IncompleteBody } from "./errors.ts";
 import type {
+  BodyTransform,
   ChecksumAlgorithm,
   ChecksumSet,
   ChecksumType,
@@ -11,7 +12,7 @@ import type {
   PartInfo,
 } from "./types.ts";
 
-const STANDARD_HEADERS: Array<[keyof Omit<ObjectMetadata, "user">, string]> = [
+const STANDARD_HEADERS: Array<[keyof Omit<ObjectMetadata, "user" | "internal">, string]> = [
   ["contentType", "content-type"],
   ["contentEncoding", "content-encoding"],
   ["contentDisposition", "content-disposition"],
@@ -20,6 +21,7 @@ const STANDARD_HEADERS: Array<[keyof Omit<ObjectMetadata, "user">, string]> = [
   ["expires", "expires"],
 ];
 const USER_PREFIX = "x-amz-meta-";
+const INTERNAL_PREFIX = "x-shale-internal-";
 
 export function metadataToPairs(m: ObjectMetadata): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -28,6 +30,7 @@ export function metadataToPairs(m: ObjectMetadata): Array<[string, string]> {
     if (v !== undefined) out.push([header, v]);
   }
   for (const [k, v] of Object.entries(m.user)) out.push([USER_PREFIX + k, v]);
+  for (const [k, v] of Object.entries(m.internal ?? {})) out.push([INTERNAL_PREFIX + k, v]);
   return out;
 }
 
@@ -36,6 +39,10 @@ export function pairsToMetadata(pairs: Array<[string, string]>): ObjectMetadata 
   for (const [name, value] of pairs) {
     if (name.startsWith(USER_PREFIX)) {
       m.user[name.slice(USER_PREFIX.length)] = value;
+      continue;
+    }
+    if (name.startsWith(INTERNAL_PREFIX)) {
+      (m.internal ??= {})[name.slice(INTERNAL_PREFIX.length)] = value;
       continue;
     }
     const std = STANDARD_HEADERS.find(([, h]) => h === name);
@@ -117,6 +124,31 @@ export class BodyHasher {
 
 export function md5Hex(md5: Uint8Array): string {
   return toHex(md5);
+}
+
+/**
+ * The body's chunks through `transform` (SSE encryption) when given; `counted.bytes` ends as the
+ * number of bytes that went in (the body's own size, which `verify` must see).
+ */
+export async function* transformedBody(
+  chunks: AsyncGenerator<Uint8Array>,
+  transform: BodyTransform | undefined,
+  counted: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  if (transform === undefined) {
+    for await (const c of chunks) {
+      counted.bytes += c.length;
+      yield c;
+    }
+    return;
+  }
+  const source = ReadableStream.from((async function* () {
+    for await (const c of chunks) {
+      counted.bytes += c.length;
+      yield c;
+    }
+  })());
+  yield* source.pipeThrough(transform.stream);
 }
 
 /**

@@ -80,6 +80,7 @@ import {
   meteredBody,
   pairsToMetadata,
   partToInfo,
+  transformedBody,
   unquoteEtag,
   versionToInfo,
 } from "./_info.ts";
@@ -557,6 +558,7 @@ export class ErasureSet {
             logger.error("Rollback failed on a drive", { drive: d.path, bucket, key, error: e });
           }
         }));
+        this.ctx.touched(bucket); // listings may have seen the rolled-back record
         throw new QuorumLost(
           `Only ${ok} of ${g.n} drives committed, write quorum is ${g.writeQuorum}`,
           bucket,
@@ -595,15 +597,20 @@ export class ErasureSet {
     const g = this.geometryFor(storageClass);
     const dist = distributionFor(bucket, key, g.n);
     const hasher = await BodyHasher.create(opts.checksumAlgorithms);
-    const chunks = meteredBody(body, {
-      size: opts.size,
-      sizeMax: PUT_OBJECT_SIZE_BYTES_MAX,
-      hasher,
-      bucket,
-      key,
-    });
+    const counted = { bytes: 0 };
+    const chunks = transformedBody(
+      meteredBody(body, {
+        size: opts.size,
+        sizeMax: PUT_OBJECT_SIZE_BYTES_MAX,
+        hasher,
+        bucket,
+        key,
+      }),
+      opts.transform,
+      counted,
+    );
     const data = await this.#encode(chunks, g, dist, {
-      sizeHint: opts.size,
+      sizeHint: opts.transform?.storedSize ?? opts.size,
       allowInline: true,
       fileName: "part.1",
       bucket,
@@ -614,14 +621,14 @@ export class ErasureSet {
     try {
       const digest = hasher.finish();
       await opts.verify?.({
-        size: data.size,
+        size: counted.bytes,
         md5: digest.md5,
         checksums: Object.fromEntries(
           Object.entries(digest.raw).map(([a, v]) => [a, toBase64(v)]),
         ),
       });
       const now = Date.now();
-      const etag = md5Hex(digest.md5);
+      const etag = opts.transform?.etag?.(digest.md5) ?? md5Hex(digest.md5);
       const base: VersionRecord = {
         versionId: "null",
         modTimeMs: now,
@@ -740,10 +747,10 @@ export class ErasureSet {
         }
       }));
       const ok = done.filter(Boolean).length;
+      this.ctx.touched(bucket);
       if (ok < g.writeQuorum) {
         throw new QuorumLost(`Only ${ok} of ${this.n} drives stored the tags`, bucket, key);
       }
-      this.ctx.touched(bucket);
       return versionToInfo(bucket, key, { ...r.version, tags });
     } finally {
       unlock();
@@ -886,16 +893,21 @@ export class ErasureSet {
     const algs = [...(opts.checksumAlgorithms ?? [])];
     if (up.checksumAlg !== undefined && !algs.includes(up.checksumAlg)) algs.push(up.checksumAlg);
     const hasher = await BodyHasher.create(algs);
-    const chunks = meteredBody(body, {
-      size: opts.size,
-      sizeMax: PART_SIZE_BYTES_MAX,
-      hasher,
-      bucket,
-      key,
-    });
+    const counted = { bytes: 0 };
+    const chunks = transformedBody(
+      meteredBody(body, {
+        size: opts.size,
+        sizeMax: PART_SIZE_BYTES_MAX,
+        hasher,
+        bucket,
+        key,
+      }),
+      opts.transform,
+      counted,
+    );
     const fileName = `part.${partNumber}`;
     const data = await this.#encode(chunks, g, up.distribution, {
-      sizeHint: opts.size,
+      sizeHint: opts.transform?.storedSize ?? opts.size,
       allowInline: false,
       fileName,
       bucket,
@@ -906,7 +918,7 @@ export class ErasureSet {
     try {
       const digest = hasher.finish();
       await opts.verify?.({
-        size: data.size,
+        size: counted.bytes,
         md5: digest.md5,
         checksums: Object.fromEntries(
           Object.entries(digest.raw).map(([a, v]) => [a, toBase64(v)]),
@@ -916,7 +928,7 @@ export class ErasureSet {
       const rec: PartFileRecord = {
         number: partNumber,
         size: data.size,
-        etag: md5Hex(digest.md5),
+        etag: opts.transform?.etag?.(digest.md5) ?? md5Hex(digest.md5),
         modTimeMs: Date.now(),
         checksums: digest.raw,
         partDir: data.dataDir,

@@ -19,6 +19,25 @@ export interface ObjectMetadata {
   expires?: string;
   /** User metadata, keys lower-case without the `x-amz-meta-` prefix. */
   user: Record<string, string>;
+  /**
+   * Server-internal metadata (SSE: sealed key, key id, stream IV), keys lower-case. Stored as
+   * `x-shale-internal-<name>` pairs; the S3 layer never returns it to clients and never fills it
+   * from request headers.
+   */
+  internal?: Record<string, string>;
+}
+
+/**
+ * A transform applied to a body after it is metered and hashed, before erasure coding (SSE
+ * encryption). Size checks, MD5, checksums and `verify` see the body as the client sent it; the
+ * record's size, shard layout and `ObjectReader.stream` offsets are those of the transformed bytes.
+ */
+export interface BodyTransform {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  /** Bytes the transform emits for the declared body size, or -1 when unknown. */
+  storedSize: number;
+  /** The ETag to store instead of the hex MD5 of the body (SSE-C and SSE-KMS). */
+  etag?: (md5: Uint8Array) => string;
 }
 
 export interface PartInfo {
@@ -82,12 +101,16 @@ export interface PutObjectOptions {
   conditions?: WriteConditions;
   /** Overrides the stored checksum type (multipart copy semantics). */
   checksumType?: ChecksumType;
+  /** Encrypts (or otherwise transforms) the body before it is stored. */
+  transform?: BodyTransform;
 }
 
 export interface PutPartOptions {
   size: number;
   checksumAlgorithms?: ChecksumAlgorithm[];
   verify?: (digest: BodyDigest) => void | Promise<void>;
+  /** Encrypts (or otherwise transforms) the part before it is stored. */
+  transform?: BodyTransform;
 }
 
 export interface MultipartUploadInfo {

@@ -9,7 +9,7 @@ import { emptyResponse, quoteEtag, xmlResponse } from "../_respond.ts";
 import { XmlWriter } from "../xml.ts";
 import { parseTaggingXml } from "./_tagging.ts";
 
-const STANDARD_FIELDS: Array<[string, keyof Omit<ObjectMetadata, "user">]> = [
+const STANDARD_FIELDS: Array<[string, keyof Omit<ObjectMetadata, "user" | "internal">]> = [
   ["content-type", "contentType"],
   ["content-encoding", "contentEncoding"],
   ["content-disposition", "contentDisposition"],
