@@ -3,7 +3,7 @@
  * one implementation of durable writes (temp file, write, fdatasync, rename, fsync the directory;
  * the temp is removed on failure). Nothing else renames data.
  */
-import { statfs } from "node:fs/promises";
+import { lazy } from "../util/lazy.ts";
 import {
   checkPath,
   type DirEntry,
@@ -18,6 +18,9 @@ import {
 } from "./drive.ts";
 import { TMP_DIR } from "./key_path.ts";
 import { WRITEBACK_BYTES } from "../config/limits.ts";
+
+// Free space is asked for by metrics and health, never at start-up: node:fs costs ~15 ms to load.
+const nodeFs = lazy(() => import("node:fs/promises"));
 
 export class FsDrive implements Drive {
   readonly #root: string;
@@ -54,6 +57,7 @@ export class FsDrive implements Drive {
 
   async space(): Promise<DriveSpace> {
     try {
+      const { statfs } = await nodeFs();
       const s = await statfs(this.#root);
       return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
     } catch (e) {

@@ -4,7 +4,10 @@
  * Digests are raw big-endian bytes; S3 shows them base64-encoded (`toBase64`).
  */
 import { createHash } from "node:crypto";
-import { createCRC32, createCRC64 } from "hash-wasm";
+import { lazy } from "./lazy.ts";
+
+// Loaded on the first CRC checksum: its CommonJS build costs start-up time (issue 6).
+const hashWasm = lazy(() => import("hash-wasm"));
 
 export type HashAlgorithm = "MD5" | "CRC32" | "CRC32C" | "CRC64NVME" | "SHA1" | "SHA256";
 
@@ -38,6 +41,7 @@ export const DIGEST_BYTES: Record<HashAlgorithm, number> = {
 export async function createHasher(alg: HashAlgorithm): Promise<Hasher> {
   const nodeName = NODE_NAMES[alg];
   if (nodeName !== undefined) return nodeHasher(nodeName);
+  const { createCRC32, createCRC64 } = await hashWasm();
   const inner = alg === "CRC32"
     ? await createCRC32(CRC32_POLY)
     : alg === "CRC32C"
