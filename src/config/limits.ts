@@ -88,6 +88,13 @@ export const FS_NAME_BYTES_MAX = 255;
 export const READ_AHEAD_BLOCKS_MAX = 2;
 /** Listing keeps this many sorted directory listings per drive between pages (a metacache-lite). */
 export const LIST_DIR_CACHE_ENTRIES_MAX = 256;
+/**
+ * Listing snapshots kept between pages and listings (object/_list_cache.ts) weigh at most this much
+ * in all: one per entry plus one per part of a multipart object (~0.5 KiB each, so ~100 MiB).
+ */
+export const LIST_CACHE_WEIGHT_MAX = 200_000;
+/** At most this many listing snapshots (one per paging walk start) are kept. */
+export const LIST_CACHE_SNAPSHOTS_MAX = 64;
 /** A drive's format file is at most this large. */
 export const FORMAT_FILE_BYTES_MAX = 1 * MiB;
 /** A bucket's metadata record (config documents) is at most this large. */

@@ -34,6 +34,11 @@ export class DirCache {
   readonly #generations = new Map<string, number>();
   readonly #entries = new Map<string, { gen: number; cands: Candidate[] }>();
 
+  /** Bumped after every change to the bucket's keys. */
+  generation(bucket: string): number {
+    return this.#generations.get(bucket) ?? 0;
+  }
+
   touch(bucket: string): void {
     this.#generations.set(bucket, (this.#generations.get(bucket) ?? 0) + 1);
   }

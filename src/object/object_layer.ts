@@ -18,6 +18,7 @@ import {
 import { toHex } from "../util/checksums.ts";
 import { logger } from "../util/logger.ts";
 import { DirCache, walkDrive, type WalkEntry } from "./_listing.ts";
+import { ListCache, type ListEntry } from "./_list_cache.ts";
 import { ErasureSet, uploadsRoot, uploadToInfo } from "./_set.ts";
 import { startDrives } from "./_startup.ts";
 import { BucketExists, BucketNotEmpty, BucketNotFound, QuorumLost } from "./errors.ts";
@@ -81,6 +82,7 @@ const bucketFile = (b: string) => `${BUCKETS_DIR}/${b}/bucket.meta`;
 export class ShaleObjectLayer implements ObjectLayer {
   readonly sets: ErasureSet[];
   readonly #cache = new DirCache();
+  readonly #listCache = new ListCache();
   readonly #buckets = new Map<string, BucketInfo>();
   /** Bucket records as last read or written here (single node: this process is the writer). */
   readonly #bucketRecords = new Map<string, BucketRecord>();
@@ -435,14 +437,63 @@ export class ShaleObjectLayer implements ObjectLayer {
     const maxKeys = Math.min(opts.maxKeys, LIST_PAGE_ENTRIES_MAX);
     const result: ListObjectsResult = { objects: [], prefixes: [], isTruncated: false };
     if (maxKeys <= 0) return result;
-    let skip: string | undefined;
-    if (delimiter !== "" && opts.after.startsWith(prefix)) {
-      const i = opts.after.indexOf(delimiter, prefix.length);
-      if (i >= 0) skip = opts.after.slice(0, i + delimiter.length);
+    const gen = this.#cache.generation(bucket);
+    const unchanged = () => this.#cache.generation(bucket) === gen;
+    const run = this.#listCache.take(bucket, prefix, delimiter, gen, opts.after, maxKeys);
+    let entries: ListEntry[];
+    let truncated: boolean;
+    if (run !== undefined && (run.more || run.complete)) {
+      ({ entries, more: truncated } = run);
+    } else if (run !== undefined) {
+      // The snapshot ends inside this page: walk on from its end.
+      const from = run.end;
+      const w = await this.#walkEntries(
+        bucket,
+        prefix,
+        delimiter,
+        from,
+        maxKeys - run.entries.length,
+      );
+      if (unchanged()) this.#listCache.extend(run, from, gen, w.entries, !w.truncated);
+      entries = [...run.entries, ...w.entries];
+      truncated = w.truncated;
+    } else {
+      const w = await this.#walkEntries(bucket, prefix, delimiter, opts.after, maxKeys);
+      if (unchanged()) {
+        this.#listCache.add(bucket, prefix, delimiter, gen, opts.after, w.entries, !w.truncated);
+      }
+      ({ entries, truncated } = w);
     }
-    let walk = this.#merged(bucket, prefix, opts.after, skip);
-    let count = 0;
-    let last: string | undefined;
+    for (const e of entries) {
+      if (e.info === undefined) result.prefixes.push(e.key);
+      else result.objects.push({ ...e.info }); // cached infos are shared: callers get copies
+    }
+    if (truncated && entries.length > 0) {
+      result.isTruncated = true;
+      result.nextAfter = entries[entries.length - 1]!.key;
+    }
+    return result;
+  }
+
+  /**
+   * Up to `max` entries (objects and common prefixes) after `after`, from the drives; `truncated`
+   * when at least one more exists.
+   */
+  async #walkEntries(
+    bucket: string,
+    prefix: string,
+    delimiter: string,
+    after: string,
+    max: number,
+  ): Promise<{ entries: ListEntry[]; truncated: boolean }> {
+    const entries: ListEntry[] = [];
+    let truncated = false;
+    let skip: string | undefined;
+    if (delimiter !== "" && after.startsWith(prefix)) {
+      const i = after.indexOf(delimiter, prefix.length);
+      if (i >= 0) skip = after.slice(0, i + delimiter.length);
+    }
+    let walk = this.#merged(bucket, prefix, after, skip);
     try {
       while (true) {
         const r = await walk.next();
@@ -453,13 +504,11 @@ export class ShaleObjectLayer implements ObjectLayer {
           const i = key.indexOf(delimiter, prefix.length);
           if (i >= 0) {
             const cp = key.slice(0, i + delimiter.length);
-            if (count === maxKeys) {
-              result.isTruncated = true;
+            if (entries.length === max) {
+              truncated = true;
               break;
             }
-            result.prefixes.push(cp);
-            count++;
-            last = cp;
+            entries.push({ key: cp, info: undefined });
             // Jump past every key under this prefix.
             await walk.return(undefined);
             walk = this.#merged(bucket, prefix, cp, cp);
@@ -468,19 +517,16 @@ export class ShaleObjectLayer implements ObjectLayer {
         }
         const info = await set.infoFromListing(bucket, key, seen, walked);
         if (info === undefined) continue;
-        if (count === maxKeys) {
-          result.isTruncated = true;
+        if (entries.length === max) {
+          truncated = true;
           break;
         }
-        result.objects.push(info);
-        count++;
-        last = key;
+        entries.push({ key, info });
       }
     } finally {
       await walk.return(undefined);
     }
-    if (result.isTruncated && last !== undefined) result.nextAfter = last;
-    return result;
+    return { entries, truncated };
   }
 
   // -------------------------------------------------------------------------------------------
