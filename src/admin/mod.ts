@@ -17,3 +17,5 @@ export {
 export { ServerMetrics, type ServerMetricsOptions } from "./server_metrics.ts";
 export { type BucketUsage, UsageScanner, type UsageSnapshot } from "./usage.ts";
 export { notifySystemd } from "./systemd_notify.ts";
+export { handleHealAdmin, HEAL_PATH, type HealApiOptions, type HealStatus } from "./heal_api.ts";
+export { runHealCommand } from "./heal_cli.ts";

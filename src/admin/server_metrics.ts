@@ -5,6 +5,7 @@
  * (usage per bucket). Request figures come from the S3 layer through `RequestObserver`; drive
  * figures from `ObjectLayer.status()` at scrape time; usage from the background `UsageScanner`.
  */
+import type { HealTotals } from "../background/mod.ts";
 import type { ObjectLayer } from "../object/mod.ts";
 import type { CredentialStore, RequestObserver, RequestRecord } from "../s3/mod.ts";
 import { EXPOSITION_CONTENT_TYPE, Registry } from "./metrics.ts";
@@ -41,6 +42,8 @@ export interface ServerMetricsOptions {
   credentials: CredentialStore;
   authType: PrometheusAuthType;
   usage?: UsageScanner;
+  /** Every heal of the process (heal on read, the scanner, admin heals). */
+  heal?: HealTotals;
 }
 
 export class ServerMetrics implements RequestObserver {
@@ -133,6 +136,22 @@ export class ServerMetrics implements RequestObserver {
     "minio_usage_last_activity_nano_seconds",
     "Time elapsed (in nano seconds) since the last usage scan finished",
   );
+  readonly #healScanned = this.registry.counter(
+    "minio_heal_objects_total",
+    "Objects scanned by heal (on read, by the scanner, and started by an admin)",
+  );
+  readonly #healHealed = this.registry.counter(
+    "minio_heal_objects_heal_total",
+    "Objects healed (drives with missing or bad shards or records rewritten)",
+  );
+  readonly #healErrors = this.registry.counter(
+    "minio_heal_objects_error_total",
+    "Objects heal could not bring back to every drive",
+  );
+  readonly #healAge = this.registry.gauge(
+    "minio_heal_time_last_activity_nano_seconds",
+    "Time elapsed (in nano seconds) since heal last checked an object",
+  );
   readonly #driveFree = this.registry.gauge(
     "minio_node_drive_free_bytes",
     "Total storage available on a drive",
@@ -220,6 +239,12 @@ export class ServerMetrics implements RequestObserver {
       "minio_s3_traffic_sent_bytes",
       "minio_s3_requests_ttfb_seconds_distribution",
     ];
+    const heal = [
+      "minio_heal_objects_total",
+      "minio_heal_objects_heal_total",
+      "minio_heal_objects_error_total",
+      "minio_heal_time_last_activity_nano_seconds",
+    ];
     const usage = [
       "minio_bucket_usage_object_total",
       "minio_bucket_usage_total_bytes",
@@ -236,6 +261,7 @@ export class ServerMetrics implements RequestObserver {
         "minio_node_process_starttime_seconds",
         "minio_node_process_uptime_seconds",
         "minio_node_process_resident_memory_bytes",
+        ...heal,
       ]);
     }
     return this.registry.render([
@@ -249,6 +275,7 @@ export class ServerMetrics implements RequestObserver {
       "minio_cluster_bucket_total",
       "minio_cluster_usage_object_total",
       "minio_cluster_usage_total_bytes",
+      ...heal,
       ...usage,
     ]);
   }
@@ -282,6 +309,18 @@ export class ServerMetrics implements RequestObserver {
     this.#startTime.set({}, this.#startedSeconds);
     this.#uptime.set({}, Date.now() / 1000 - this.#startedSeconds);
     this.#rss.set({}, Deno.memoryUsage().rss);
+
+    const heal = this.#opts.heal;
+    if (heal !== undefined) {
+      const c = heal.counters;
+      this.#healScanned.inc({}, c.scanned - this.#healScanned.get());
+      this.#healHealed.inc({}, c.healed - this.#healHealed.get());
+      this.#healErrors.inc({}, c.failed - this.#healErrors.get());
+      this.#healAge.reset();
+      if (heal.lastActivityMs !== undefined) {
+        this.#healAge.set({}, (Date.now() - heal.lastActivityMs) * 1e6);
+      }
+    }
 
     const snap = this.#opts.usage?.snapshot;
     this.#bucketObjects.reset();

@@ -22,12 +22,13 @@ export interface AdminCliIo {
   printError: (line: string) => void;
 }
 
-export const ADMIN_USAGE = `Usage: shale admin <user|policy|group|svcacct> <command> [args]
+export const ADMIN_USAGE = `Usage: shale admin <user|policy|group|svcacct|heal> <command> [args]
   user add <accessKey> <secretKey> | user list | user remove|enable|disable <accessKey>
   policy create <name> <file.json> | policy list | policy remove <name>
   policy attach|detach <policy,...> (--user <name> | --group <name>)
   group add <group> <member>... | group list
   svcacct add <user> [--policy <file.json>] [--expiry <ISO date>]
+  heal [bucket[/prefix]] [--wait]   (start a heal of everything or a bucket; --wait follows it)
 Options: --endpoint URL (SHALE_ENDPOINT), --access-key (SHALE_ROOT_USER),
   --secret-key (SHALE_ROOT_PASSWORD), --region (SHALE_REGION)`;
 
@@ -46,17 +47,12 @@ export async function runAdminCommand(args: string[], io: AdminCliIo): Promise<n
       words.push(a);
     }
   }
-  const endpoint = flags.get("endpoint") ?? io.env("SHALE_ENDPOINT") ?? "http://127.0.0.1:9000";
-  const accessKey = flags.get("access-key") ?? io.env("SHALE_ROOT_USER") ??
-    io.env("MINIO_ROOT_USER");
-  const secretKey = flags.get("secret-key") ?? io.env("SHALE_ROOT_PASSWORD") ??
-    io.env("MINIO_ROOT_PASSWORD");
-  const region = flags.get("region") ?? io.env("SHALE_REGION") ?? "us-east-1";
-  if (accessKey === undefined || secretKey === undefined) {
+  const who = adminTarget(flags, io);
+  if (who === undefined) {
     return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
   }
   const call = (method: string, path: string, query: Record<string, string>, body = "") =>
-    adminRequest({ endpoint, accessKey, secretKey, region }, method, path, query, body);
+    adminRequest(who, method, path, query, body);
 
   const [noun, verb, ...rest] = words;
   let answer: { status: number; text: string };
@@ -163,6 +159,25 @@ export async function runAdminCommand(args: string[], io: AdminCliIo): Promise<n
   return 0;
 }
 
+export interface AdminTarget {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+}
+
+/** Where and who from the flags and environment; undefined without credentials. */
+export function adminTarget(flags: Map<string, string>, io: AdminCliIo): AdminTarget | undefined {
+  const endpoint = flags.get("endpoint") ?? io.env("SHALE_ENDPOINT") ?? "http://127.0.0.1:9000";
+  const accessKey = flags.get("access-key") ?? io.env("SHALE_ROOT_USER") ??
+    io.env("MINIO_ROOT_USER");
+  const secretKey = flags.get("secret-key") ?? io.env("SHALE_ROOT_PASSWORD") ??
+    io.env("MINIO_ROOT_PASSWORD");
+  const region = flags.get("region") ?? io.env("SHALE_REGION") ?? "us-east-1";
+  if (accessKey === undefined || secretKey === undefined) return undefined;
+  return { endpoint, accessKey, secretKey, region };
+}
+
 function usage(io: AdminCliIo, problem: string): number {
   if (problem !== "") io.printError(`shale admin: ${problem}`);
   io.printError(ADMIN_USAGE);
@@ -191,8 +206,9 @@ function toBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
     : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
-async function adminRequest(
-  who: { endpoint: string; accessKey: string; secretKey: string; region: string },
+/** One SigV4-signed request to `/minio/admin/v3/<op>`. */
+export async function adminRequest(
+  who: AdminTarget,
   method: string,
   op: string,
   query: Record<string, string>,

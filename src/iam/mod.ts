@@ -9,4 +9,11 @@ export * from "./store.ts";
 export { ADMIN_PREFIX, type AdminApiOptions, handleIamAdmin } from "./admin_api.ts";
 export * from "./sts.ts";
 export * from "./oidc.ts";
-export { ADMIN_USAGE, type AdminCliIo, runAdminCommand } from "./admin_cli.ts";
+export {
+  ADMIN_USAGE,
+  type AdminCliIo,
+  adminRequest,
+  type AdminTarget,
+  adminTarget,
+  runAdminCommand,
+} from "./admin_cli.ts";

@@ -1,0 +1,151 @@
+/**
+ * The heal part of MinIO's admin API, in MinIO's path shape:
+ *
+ *   POST /minio/admin/v3/heal/                    start healing every bucket
+ *   POST /minio/admin/v3/heal/{bucket}[/{prefix}] start healing a bucket (or the keys under prefix)
+ *        -> 200 {"clientToken": id, "startTime": ...}
+ *   POST or GET the same path with ?clientToken=id  -> 200 progress (see HealStatus)
+ *   ... ?clientToken=id&forceStop=true              -> stops it, then its progress
+ *
+ * Authenticated with SigV4 like S3 and allowed to root or to identities whose policies allow
+ * `admin:Heal` (MinIO's action for it). The request body (MinIO sends its heal options) is not
+ * read. Unlike MinIO: the progress answer carries counters (scanned, healed, failed, bytes)
+ * rather than a list of healed items, and every heal is a deep one (every shard frame is read).
+ */
+import { authenticateRequest, SigV4Error } from "../auth/mod.ts";
+import { type HealProgress, type HealSequences, TooManyHealSequences } from "../background/mod.ts";
+import { type IamStore, isAllowed } from "../iam/mod.ts";
+import { BucketNotFound } from "../object/mod.ts";
+
+export const HEAL_PATH = "/minio/admin/v3/heal/";
+
+export interface HealApiOptions {
+  sequences: HealSequences;
+  store: IamStore;
+  region: string;
+  now?: () => Date;
+}
+
+/** The progress answer: MinIO's `summary` and times, and Shale's counters. */
+export interface HealStatus {
+  clientToken: string;
+  /** "running", "finished", "stopped" or "failed" (MinIO: running, finished, stopped). */
+  summary: HealProgress["state"];
+  bucket: string;
+  prefix: string;
+  startTime: string;
+  endTime?: string;
+  detail?: string;
+  objectsScanned: number;
+  objectsHealed: number;
+  objectsFailed: number;
+  bytesHealed: number;
+}
+
+/** Answers a heal request, or undefined when the path is not one. */
+export async function handleHealAdmin(
+  request: Request,
+  url: URL,
+  options: HealApiOptions,
+): Promise<Response | undefined> {
+  const path = url.pathname === HEAL_PATH.slice(0, -1) ? HEAL_PATH : url.pathname;
+  if (!path.startsWith(HEAL_PATH)) return undefined;
+  if (request.method !== "POST" && request.method !== "GET") {
+    return answer(405, { Code: "MethodNotAllowed", Message: "Use POST (or GET for progress)" });
+  }
+  await request.body?.cancel().catch(() => {});
+  try {
+    const denied = await authorize(request, options);
+    if (denied !== undefined) return denied;
+  } catch (e) {
+    if (e instanceof SigV4Error) {
+      const forbidden = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"];
+      return answer(forbidden.includes(e.code) ? 403 : 400, { Code: e.code, Message: e.message });
+    }
+    throw e;
+  }
+  const rest = decodeURIComponent(path.slice(HEAL_PATH.length));
+  const slash = rest.indexOf("/");
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = slash < 0 ? "" : rest.slice(slash + 1);
+  const token = url.searchParams.get("clientToken");
+  const seqs = options.sequences;
+  if (token !== null && token !== "") {
+    const p = url.searchParams.get("forceStop") === "true"
+      ? await seqs.stop(token)
+      : seqs.get(token);
+    if (p === undefined) {
+      return answer(404, {
+        Code: "XMinioHealNoSuchProcess",
+        Message: `No heal sequence "${token}" (finished ones are forgotten after a while)`,
+      });
+    }
+    return answer(200, status(p));
+  }
+  if (request.method !== "POST") {
+    return answer(400, { Code: "InvalidArgument", Message: "clientToken is required" });
+  }
+  try {
+    const p = await seqs.start(bucket === "" ? undefined : bucket, prefix);
+    return answer(200, { clientToken: p.id, startTime: p.started });
+  } catch (e) {
+    if (e instanceof BucketNotFound) {
+      return answer(404, {
+        Code: "NoSuchBucket",
+        Message: `The specified bucket does not exist: "${bucket}"`,
+      });
+    }
+    if (e instanceof TooManyHealSequences) {
+      return answer(503, { Code: "XMinioHealAlreadyRunning", Message: e.message });
+    }
+    throw e;
+  }
+}
+
+export function status(p: HealProgress): HealStatus {
+  return {
+    clientToken: p.id,
+    summary: p.state,
+    bucket: p.bucket ?? "",
+    prefix: p.prefix,
+    startTime: p.started,
+    ...(p.finished !== undefined ? { endTime: p.finished } : {}),
+    ...(p.error !== undefined ? { detail: p.error } : {}),
+    objectsScanned: p.scanned,
+    objectsHealed: p.healed,
+    objectsFailed: p.failed,
+    bytesHealed: p.bytes,
+  };
+}
+
+/** SigV4 as S3 checks it, then `admin:Heal`; a Response when refused. */
+async function authorize(request: Request, options: HealApiOptions): Promise<Response | undefined> {
+  // The target as sent (SigV4 signs it un-normalised), like the S3 router's rawTarget.
+  const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
+  const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
+  const q = raw.indexOf("?");
+  const result = await authenticateRequest({
+    method: request.method,
+    rawPath: q < 0 ? raw : raw.slice(0, q),
+    rawQuery: q < 0 ? "" : raw.slice(q + 1),
+    headers: request.headers,
+  }, {
+    region: options.region,
+    now: options.now?.() ?? new Date(),
+    lookup: (ak) => options.store.lookup(ak),
+  });
+  const denied = answer(403, { Code: "AccessDenied", Message: "Access Denied." });
+  if (result.kind !== "signed") return denied;
+  const identity = options.store.identity(result.accessKey);
+  if (identity === undefined) return denied;
+  const allowed = await isAllowed({ action: "admin:Heal", resource: "arn:aws:s3:::" }, {
+    identity,
+    bucketPolicy: undefined,
+    context: {},
+  });
+  return allowed ? undefined : denied;
+}
+
+function answer(status: number, body: unknown): Response {
+  return Response.json(body, { status });
+}
