@@ -12,8 +12,12 @@
  * - Policies come from a claim (MinIO's `policy` by default: a comma-separated string or a list),
  *   or, when a role policy is configured, from it for every token of the provider.
  */
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import type { createRemoteJWKSet } from "jose";
+import { lazy } from "../util/lazy.ts";
 import { OIDC_JWKS_REFRESH_COOLDOWN_MS } from "../config/limits.ts";
+
+// Loaded by the first web identity token: most servers have no OpenID provider (issue 6: start-up).
+const jose = lazy(() => import("jose"));
 
 export interface OidcConfig {
   /** SHALE_IDENTITY_OPENID_CONFIG_URL: the discovery document's address. */
@@ -59,6 +63,7 @@ export class OidcProvider {
 
   async verify(token: string, now: Date): Promise<WebIdentity> {
     const { issuer, jwks } = await this.#discover();
+    const { jwtVerify } = await jose();
     let payload;
     try {
       ({ payload } = await jwtVerify(token, jwks, {
@@ -98,6 +103,7 @@ export class OidcProvider {
       if (typeof doc.issuer !== "string" || typeof doc.jwks_uri !== "string") {
         throw new Error("OpenID discovery document lacks issuer or jwks_uri");
       }
+      const { createRemoteJWKSet } = await jose();
       return {
         issuer: doc.issuer,
         jwks: createRemoteJWKSet(new URL(doc.jwks_uri), {

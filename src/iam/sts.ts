@@ -15,7 +15,7 @@
  *
  * Unlike MinIO: sessions live in memory only (a restart ends them; MinIO persists them in IAM).
  */
-import { jwtVerify, SignJWT } from "jose";
+import { lazy } from "../util/lazy.ts";
 import { createHmac } from "node:crypto";
 import type { Credentials } from "../auth/types.ts";
 import {
@@ -29,6 +29,9 @@ import type { Identity } from "./identity.ts";
 import { InvalidIdentityToken, type OidcProvider } from "./oidc.ts";
 import { parsePolicy } from "./policy.ts";
 import { type IamStore, randomKey } from "./store.ts";
+
+// Loaded by the first STS call or session request: most servers never use it (issue 6: start-up).
+const jose = lazy(() => import("jose"));
 
 /** An STS error, with AWS's code and HTTP status. */
 export class StsError extends Error {
@@ -163,6 +166,7 @@ export class StsService {
     const secretKey = randomKey(40);
     const claims: Record<string, string> = { accessKey, parent };
     if (policy !== undefined) claims.sessionPolicy = policy;
+    const { SignJWT } = await jose();
     const sessionToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer(ISSUER)
@@ -188,6 +192,7 @@ export class StsService {
   async identity(accessKey: string): Promise<Identity | undefined> {
     const session = this.#sessions.get(accessKey);
     if (session === undefined) return undefined;
+    const { jwtVerify } = await jose();
     try {
       const { payload } = await jwtVerify(session.credentials.sessionToken, this.#key, {
         algorithms: ["HS256"],
