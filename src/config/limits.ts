@@ -95,6 +95,8 @@ export const LIST_DIR_CACHE_ENTRIES_MAX = 256;
 export const LIST_CACHE_WEIGHT_MAX = 200_000;
 /** At most this many listing snapshots (one per paging walk start) are kept. */
 export const LIST_CACHE_SNAPSHOTS_MAX = 64;
+/** Whole-file reads (records) start with one read of this many bytes: most records fit. */
+export const SMALL_READ_BYTES = 8 * KiB;
 /** A drive's format file is at most this large. */
 export const FORMAT_FILE_BYTES_MAX = 1 * MiB;
 /** A bucket's metadata record (config documents) is at most this large. */

@@ -47,6 +47,18 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
     await assert.rejects(() => d.readFile("f", 99), FileTooLarge);
     assert.equal((await d.readFile("f", 100)).length, 100);
   }],
+  [
+    "reads whole files of every size around its first read's buffer, and refuses directories",
+    async (d) => {
+      for (const n of [0, 1, 8191, 8192, 8193, 70_000]) {
+        const data = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff);
+        await d.writeFile(`s/${n}`, data);
+        assert.deepEqual(await d.readFile(`s/${n}`, 70_000), data, `size ${n}`);
+        if (n > 0) await assert.rejects(() => d.readFile(`s/${n}`, n - 1), FileTooLarge);
+      }
+      await assert.rejects(() => d.readFile("s", 100), FileNotFound);
+    },
+  ],
   ["streams a file in and reads any range back", async (d) => {
     const w = await d.createFile(`${TMP_DIR}/u/part.1`);
     const data = new Uint8Array(10_000).map((_, i) => i * 7);

@@ -17,7 +17,7 @@ import {
   parentOf,
 } from "./drive.ts";
 import { TMP_DIR } from "./key_path.ts";
-import { WRITEBACK_BYTES } from "../config/limits.ts";
+import { SMALL_READ_BYTES, WRITEBACK_BYTES } from "../config/limits.ts";
 
 // Free space is asked for by metrics and health, never at start-up: node:fs costs ~15 ms to load.
 const nodeFs = lazy(() => import("node:fs/promises"));
@@ -90,13 +90,27 @@ export class FsDrive implements Drive {
     let file: Deno.FsFile | undefined;
     try {
       file = await Deno.open(abs, { read: true });
+      // Most files read whole are small records: one read into a small buffer gets all of a
+      // regular file shorter than it (read(2) on a local file is short only at its end; records
+      // carry their length and a digest besides). Larger files are sized first and bounded.
+      const first = new Uint8Array(Math.min(SMALL_READ_BYTES, maxBytes + 1));
+      let got: number | null;
+      try {
+        got = await file.read(first);
+      } catch (e) {
+        const isDir = e instanceof Error && (e as { code?: string }).code === "EISDIR";
+        throw isDir ? new Deno.errors.NotFound(`Not a file: ${rel}`) : e;
+      }
+      if (got === null) return new Uint8Array(0);
+      if (got < first.length) return first.slice(0, got);
       const { size, isFile } = await file.stat();
       if (!isFile) throw new Deno.errors.NotFound(`Not a file: ${rel}`);
       if (size > maxBytes) {
         throw new FileTooLarge(`File "${rel}" on "${this.path}" is ${size} bytes`, this.path, rel);
       }
       const buf = new Uint8Array(size);
-      let off = 0;
+      buf.set(first.subarray(0, Math.min(got, size)));
+      let off = Math.min(got, size);
       while (off < size) {
         const n = await file.read(buf.subarray(off));
         if (n === null) break;
