@@ -2,10 +2,19 @@
 import {
   AccessLog,
   combineObservers,
+  handleHealAdmin,
   notifySystemd,
+  runHealCommand,
   ServerMetrics,
   UsageScanner,
 } from "./src/admin/mod.ts";
+import {
+  HealQueue,
+  HealScanner,
+  HealSequences,
+  HealTotals,
+  scannerOptionsFromEnv,
+} from "./src/background/mod.ts";
 import {
   credentialsFilePath,
   DEV_BUCKET,
@@ -32,12 +41,14 @@ import { logger } from "./src/util/logger.ts";
 
 async function main(args: string[]): Promise<number> {
   if (args[0] === "admin") {
-    return await runAdminCommand(args.slice(1), {
-      env: (name) => Deno.env.get(name),
-      readFile: (path) => Deno.readTextFile(path),
-      print: (line) => console.log(line),
-      printError: (line) => console.error(line),
-    });
+    const io = {
+      env: (name: string) => Deno.env.get(name),
+      readFile: (path: string) => Deno.readTextFile(path),
+      print: (line: string) => console.log(line),
+      printError: (line: string) => console.error(line),
+    };
+    if (args[1] === "heal") return await runHealCommand(args.slice(2), io);
+    return await runAdminCommand(args.slice(1), io);
   }
   let command;
   try {
@@ -114,11 +125,27 @@ async function serve(config: ServerConfig): Promise<number> {
     visible,
     config.usageScanIntervalMs !== undefined ? { intervalMs: config.usageScanIntervalMs } : {},
   );
+  // Heal (issue 5): keys reads found damaged, a bounded periodic walk of every bucket (the IAM
+  // bucket included), and sequences started through the admin API; one set of counters.
+  let scannerOptions;
+  try {
+    scannerOptions = scannerOptionsFromEnv((name) => Deno.env.get(name));
+  } catch (e) {
+    console.error(`shale: ${e instanceof Error ? e.message : e}`);
+    await objects.close();
+    return 1;
+  }
+  const healTotals = new HealTotals();
+  const healQueue = new HealQueue(objects, healTotals);
+  objects.onDamaged = (bucket, key) => healQueue.add(bucket, key);
+  const scanner = new HealScanner(objects, { ...scannerOptions, totals: healTotals });
+  const healSequences = new HealSequences(objects, { totals: healTotals });
   const metrics = new ServerMetrics({
     objects: visible,
     credentials: credentialStore,
     authType: config.prometheusAuthType,
     usage,
+    heal: healTotals,
   });
   const observers: RequestObserver[] = [metrics];
   if (config.accessLog) observers.push(new AccessLog());
@@ -132,10 +159,16 @@ async function serve(config: ServerConfig): Promise<number> {
     observer: observers.length === 1 ? metrics : combineObservers(observers),
     admin: async (request, url) =>
       (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
+        (await handleHealAdmin(request, url, {
+          sequences: healSequences,
+          store: iam,
+          region: config.region,
+        })) ??
         (await metrics.handle(request, url)),
     ...(tls !== undefined ? { tls } : {}),
   });
   usage.start();
+  scanner.start();
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the drives,
   // exit 0; a second signal exits at once (status 1). Installed before the start-up line so that
   // a signal right after it is handled.
@@ -151,6 +184,10 @@ async function serve(config: ServerConfig): Promise<number> {
       const drained = server.shutdown(); // new requests get 503 from here on
       await notifySystemd("STOPPING=1");
       await drained;
+      // Background heal stops between objects before the drives close.
+      await scanner.close();
+      await healSequences.close();
+      await healQueue.close();
       await usage.close();
       await objects.close();
       logger.info("Stopped", {});

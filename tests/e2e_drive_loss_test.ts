@@ -3,9 +3,11 @@
  * removed (renamed away), emptied, or made unreadable (a file in the directory's place: tests run as
  * root, where chmod 000 does not block), every object reads back byte-exact and writes, overwrites
  * and deletes continue; with a third drive gone, requests fail fast with 503 SlowDown (MinIO's
- * answer to a lost quorum) and a failed overwrite changes nothing; once the drives come back every
- * object, including those written while degraded, reads back right.
- * SHALE_SEED=<n> replays (which drives fail).
+ * answer to a lost quorum) and a failed overwrite changes nothing. Once the drives are back (or,
+ * emptied, still there), `shale admin heal <bucket> --wait` brings every object back to k + m good
+ * shards (checked file by file on every drive), so that losing two OTHER drives still reads
+ * everything byte-exact, and a third is again beyond parity.
+ * SHALE_SEED=<n> replays (which drives fail). Prints "drive loss totals" per kind of damage.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -20,6 +22,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { startServer } from "./_server.ts";
+import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
 
 const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
@@ -46,6 +49,7 @@ type Damage = "removed" | "emptied" | "unreadable";
 
 /** Damages a drive folder; the returned function brings back what can come back. */
 async function damage(path: string, how: Damage): Promise<() => Promise<void>> {
+  totals.faults++;
   if (how === "emptied") {
     for (const e of [...Deno.readDirSync(path)]) {
       await Deno.remove(`${path}/${e.name}`, { recursive: true });
@@ -65,19 +69,49 @@ async function get(s3: S3Client, bucket: string, key: string): Promise<string> {
   return digest(await bodyBytes(res.Body));
 }
 
+/** GETs and PUTs with more than m drives gone fail fast with 503 SlowDown. */
+async function beyondParity(s3: S3Client, bucket: string, when: string): Promise<void> {
+  for (const key of [`o/${128 * KiB + 1}`, "mp"]) {
+    const t = performance.now();
+    assert.equal(await errorCode(get(s3, bucket, key)), "SlowDown", `GET ${key} with ${when}`);
+    assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the GET failed fast");
+  }
+  for (const [key, size] of [["o/1", 50], ["x/new", MiB]] as const) {
+    const t = performance.now();
+    const code = await errorCode(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytesOf(size, 9) })),
+    );
+    assert.equal(code, "SlowDown", `PUT ${key} with ${when}`);
+    assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the PUT failed fast");
+  }
+}
+
+/** Seeds run, drive faults injected, object reads checked, reads that were wrong or failed. */
+interface Totals {
+  faults: number;
+  objectsChecked: number;
+  lost: number;
+}
+let totals: Totals = { faults: 0, objectsChecked: 0, lost: 0 };
+
 async function checkAll(s3: S3Client, bucket: string, objects: Map<string, string>, when: string) {
   for (const [key, want] of objects) {
-    assert.equal(await get(s3, bucket, key), want, `${key} ${when}`);
+    totals.objectsChecked++;
+    const got = await get(s3, bucket, key).catch((e) => `failed: ${e}`);
+    if (got !== want) totals.lost++;
+    assert.equal(got, want, `${key} ${when}`);
   }
 }
 
 for (const how of ["removed", "emptied", "unreadable"] as const) {
   Deno.test({
-    name: `with 2 of 6 drives ${how} objects read back and writes continue; a third fails fast`,
+    name: `with 2 of 6 drives ${how} objects read back and writes continue, a third fails ` +
+      `fast, and heal restores every shard so that 2 other drives can go`,
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
       console.log(`drive loss (${how}) seed ${SEED} (replay with SHALE_SEED=${SEED})`);
+      totals = { faults: 0, objectsChecked: 0, lost: 0 };
       const s = await startServer({ drives: 6, env: { SHALE_STORAGE_CLASS_STANDARD: "EC:2" } });
       const s3 = clientFor(s, { maxAttempts: 1 });
       const restore: Array<() => Promise<void>> = [];
@@ -115,7 +149,10 @@ for (const how of ["removed", "emptied", "unreadable"] as const) {
         whole.set(p2, p1.length);
         objects.set("mp", digest(whole));
 
-        const [a, b, c] = pick(SEED, 6, 3) as [number, number, number];
+        const [a, b, c, d, e] = pick(SEED, 6, 5) as [number, number, number, number, number];
+        console.log(
+          `drive loss (${how}): drives ${a + 1} and ${b + 1}, then ${c + 1}, ${d + 1}, ${e + 1}`,
+        );
         for (const i of [a, b]) restore.push(await damage(s.drivePaths[i]!, how));
         await checkAll(s3, bucket, objects, `with drives ${a + 1} and ${b + 1} ${how}`);
         // Writes continue: new objects, an overwrite and a delete.
@@ -135,41 +172,40 @@ for (const how of ["removed", "emptied", "unreadable"] as const) {
         );
         await checkAll(s3, bucket, objects, "after writes while degraded");
 
-        // A third drive gone: beyond parity. Requests fail fast with 503 and change nothing.
-        restore.push(await damage(s.drivePaths[c]!, "removed"));
-        for (const key of ["o/128", "mp"]) {
-          const t = performance.now();
-          const code = await errorCode(get(s3, bucket, key.replace("128", `${128 * KiB + 1}`)));
-          assert.equal(code, "SlowDown", `GET ${key} with 3 drives gone`);
-          assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the GET failed fast");
-        }
-        if (how === "emptied") {
-          // Emptied drives are working drives that lost their data: with one more gone, 5 of 6
-          // still take writes, so writes go on while old objects lack a read quorum.
-          const fresh = bytesOf(50, 9);
-          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "o/1", Body: fresh }));
-          objects.set("o/1", digest(fresh));
-          assert.equal(await get(s3, bucket, "o/1"), digest(fresh));
-        } else {
-          for (const [key, size] of [["o/1", 50], ["x/new", MiB]] as const) {
-            const t = performance.now();
-            const code = await errorCode(
-              s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytesOf(size, 9) })),
-            );
-            assert.equal(code, "SlowDown", `PUT ${key} with 3 drives gone`);
-            assert.ok(performance.now() - t < FAIL_FAST_MS_MAX, "the PUT failed fast");
-          }
-        }
-
-        // The drives come back: every object reads right, the failed writes left nothing.
-        for (const r of restore.splice(0)) await r();
-        await checkAll(s3, bucket, objects, "after the drives came back");
         if (how !== "emptied") {
+          // A third drive gone while two are out: beyond parity. Requests fail fast with 503
+          // and change nothing. (Emptied drives still work, so heal may already be refilling
+          // them: their beyond-parity check comes after the heal, below.)
+          restore.push(await damage(s.drivePaths[c]!, "removed"));
+          await beyondParity(s3, bucket, `drives ${a + 1}, ${b + 1} ${how} and ${c + 1} removed`);
+          for (const r of restore.splice(0)) await r();
+          await checkAll(s3, bucket, objects, "after the drives came back");
           assert.equal(
             await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
             "NoSuchKey",
           );
         }
+
+        // Heal brings every object back to k + m good shards on every drive.
+        const healed = await healThroughAdminApi(s, bucket);
+        assert.equal(healed.code, 0, healed.lines.join("\n"));
+        console.log(`drive loss (${how}): ${healed.lines.at(-1)}`);
+        assert.deepEqual(await allShardProblems(s.drivePaths, bucket, objects.keys()), []);
+
+        // So losing two OTHER drives still reads every object byte-exact...
+        for (const i of [c, d]) restore.push(await damage(s.drivePaths[i]!, "removed"));
+        await checkAll(s3, bucket, objects, `healed, then drives ${c + 1} and ${d + 1} removed`);
+        // ... and a third is beyond parity again.
+        restore.push(await damage(s.drivePaths[e]!, "removed"));
+        await beyondParity(s3, bucket, `drives ${c + 1}, ${d + 1} and ${e + 1} removed`);
+        for (const r of restore.splice(0)) await r();
+        await checkAll(s3, bucket, objects, "after the last drives came back");
+        assert.equal(
+          await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
+          "NoSuchKey",
+        );
+        console.log(`drive loss totals ${JSON.stringify({ how, seed: SEED, ...totals })}`);
+        assert.equal(totals.lost, 0);
       } finally {
         for (const r of restore) await r().catch(() => {});
         s3.destroy();

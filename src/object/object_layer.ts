@@ -55,7 +55,7 @@ export interface ObjectLayerOptions {
   reducedParity?: number;
 }
 
-export async function openObjectLayer(opts: ObjectLayerOptions): Promise<ObjectLayer> {
+export async function openObjectLayer(opts: ObjectLayerOptions): Promise<ShaleObjectLayer> {
   return await openObjectLayerOn(opts.drives.map((p) => new FsDrive(p)), opts);
 }
 
