@@ -1,19 +1,28 @@
 /**
- * The IAM part of MinIO's admin API (`/minio/admin/v3/...`): users, groups, policies and service
- * accounts, authenticated with SigV4 like S3 and allowed to root (or to identities whose policies
- * allow the matching `admin:` action).
+ * The IAM part of MinIO's admin API (`/minio/admin/v3/...`): users, groups, policies, service
+ * accounts and access keys, authenticated with SigV4 like S3 and allowed to root (or to
+ * identities whose policies allow the matching `admin:` action), so that `mc admin` works
+ * unchanged.
  *
- * Unlike MinIO: request bodies are plain JSON. MinIO's `mc admin` encrypts the bodies of add-user,
- * add-service-account and their answers with a key derived from the caller's secret (madmin
- * EncryptData); that is a later step, so `mc admin user add` does not work yet, while the
- * built-in `shale admin` and plain signed requests do.
+ * How this works: `mc admin` (madmin-go) encrypts some request bodies (add-user, service
+ * accounts, policy attach/detach) and expects some answers encrypted (list-users, service-account
+ * and access-key listings and info, attach/detach results) with a key derived from the signer's
+ * secret key (madmin_crypto.ts). A body is decrypted when it is a madmin ciphertext and taken as
+ * plain JSON otherwise (so `shale admin` and hand-signed requests may send plain JSON); the
+ * answers MinIO encrypts are always encrypted (`encrypt` on the route), the others are plain.
  */
 import { authenticateRequest, SigV4Error, verifySha256Payload } from "../auth/mod.ts";
 import { ADMIN_BODY_BYTES_MAX } from "../config/limits.ts";
 import { isAllowed } from "./authorize.ts";
+import {
+  decryptMadmin,
+  encryptMadmin,
+  isMadminEncrypted,
+  MadminCryptoError,
+} from "./madmin_crypto.ts";
 import type { Identity } from "./identity.ts";
 import { MalformedPolicy } from "./policy.ts";
-import { IamError, type IamStore, type Status } from "./store.ts";
+import { IamError, type IamStore, type ServiceAccountRecord, type Status } from "./store.ts";
 
 export const ADMIN_PREFIX = "/minio/admin/v3/";
 
@@ -34,17 +43,26 @@ export async function handleIamAdmin(
   const route = ROUTES[`${request.method} ${op}`];
   if (route === undefined) return undefined;
   try {
-    const identity = await authenticate(request, options);
+    const { identity, secretKey } = await authenticate(request, options);
     const allowed = await isAllowed({ action: route.action, resource: "arn:aws:s3:::" }, {
       identity,
       bucketPolicy: undefined,
       context: {},
     });
     if (!allowed) return adminError(403, "AccessDenied", "Access Denied.");
-    const body = await readBody(request);
-    const result = await route.run(options.store, url.searchParams, body);
-    if (result === undefined) return new Response(null, { status: 200 });
-    return Response.json(result);
+    const raw = await readBody(request);
+    const body = new TextDecoder().decode(
+      isMadminEncrypted(raw) ? await decryptMadmin(secretKey, raw) : raw,
+    );
+    const result = await route.run(options.store, url.searchParams, body, url);
+    if (result === undefined) return new Response(null, { status: route.status ?? 200 });
+    const json = new TextEncoder().encode(JSON.stringify(result));
+    if (route.encrypt !== true) {
+      return new Response(json, { headers: { "content-type": "application/json" } });
+    }
+    return new Response(await encryptMadmin(secretKey, json), {
+      headers: { "content-type": "application/octet-stream" },
+    });
   } catch (e) {
     return errorAnswer(e);
   }
@@ -52,18 +70,25 @@ export async function handleIamAdmin(
 
 interface Route {
   action: string;
-  run: (store: IamStore, q: URLSearchParams, body: string) => Promise<unknown>;
+  run: (store: IamStore, q: URLSearchParams, body: string, url: URL) => Promise<unknown>;
+  /** MinIO encrypts this answer for the caller (madmin DecryptData on the client side). */
+  encrypt?: boolean;
+  /** The status of an answer without a body (MinIO answers some with 204). */
+  status?: number;
 }
 
 const ROUTES: Record<string, Route> = {
   "PUT add-user": {
     action: "admin:CreateUser",
     run: async (store, q, body) => {
-      const doc = json(body) as { secretKey?: unknown; status?: unknown };
+      const doc = json(body) as { secretKey?: unknown; status?: unknown; policy?: unknown };
       const accessKey = required(q, "accessKey");
       if (typeof doc.secretKey !== "string") throw badRequest("secretKey is required");
       await store.addUser(accessKey, doc.secretKey);
       if (doc.status === "disabled") await store.setUserStatus(accessKey, "disabled");
+      if (typeof doc.policy === "string" && doc.policy !== "") {
+        await store.attachPolicies({ user: accessKey }, doc.policy.split(","));
+      }
     },
   },
   "DELETE remove-user": {
@@ -76,6 +101,7 @@ const ROUTES: Record<string, Route> = {
   },
   "GET list-users": {
     action: "admin:ListUsers",
+    encrypt: true,
     run: (store) => {
       const out: Record<string, unknown> = {};
       for (const u of store.listUsers()) out[u.accessKey] = userInfo(store, u.accessKey);
@@ -107,18 +133,34 @@ const ROUTES: Record<string, Route> = {
       return Promise.resolve(out);
     },
   },
+  "GET info-canned-policy": {
+    action: "admin:GetPolicy",
+    run: (store, q) => {
+      const name = required(q, "name");
+      const text = store.listPolicies()[name];
+      if (text === undefined) throw new IamError("NoSuchPolicy", `Policy "${name}" does not exist`);
+      // v=2 (mc admin policy info) wraps the document; without it the document alone.
+      return Promise.resolve(
+        q.get("v") === "2" ? { PolicyName: name, Policy: JSON.parse(text) } : JSON.parse(text),
+      );
+    },
+  },
   "POST idp/builtin/policy/attach": {
     action: "admin:AttachUserOrGroupPolicy",
-    run: (store, _q, body) => {
+    encrypt: true,
+    run: async (store, _q, body) => {
       const { target, policies } = attachment(body);
-      return store.attachPolicies(target, policies);
+      await store.attachPolicies(target, policies);
+      return { policiesAttached: policies, updatedAt: new Date().toISOString() };
     },
   },
   "POST idp/builtin/policy/detach": {
     action: "admin:AttachUserOrGroupPolicy",
-    run: (store, _q, body) => {
+    encrypt: true,
+    run: async (store, _q, body) => {
       const { target, policies } = attachment(body);
-      return store.detachPolicies(target, policies);
+      await store.detachPolicies(target, policies);
+      return { policiesDetached: policies, updatedAt: new Date().toISOString() };
     },
   },
   "PUT update-group-members": {
@@ -130,6 +172,10 @@ const ROUTES: Record<string, Route> = {
       if (doc.isRemove === true) await store.removeGroupMembers(doc.group, members);
       else await store.addGroupMembers(doc.group, members);
     },
+  },
+  "PUT set-group-status": {
+    action: "admin:EnableGroup",
+    run: (store, q) => store.setGroupStatus(required(q, "group"), status(q)),
   },
   "GET groups": {
     action: "admin:ListGroups",
@@ -151,6 +197,7 @@ const ROUTES: Record<string, Route> = {
   },
   "PUT add-service-account": {
     action: "admin:CreateServiceAccount",
+    encrypt: true,
     run: async (store, _q, body) => {
       const doc = json(body) as Record<string, unknown>;
       const str = (k: string) => (typeof doc[k] === "string" && doc[k] !== "" ? doc[k] : undefined);
@@ -158,20 +205,16 @@ const ROUTES: Record<string, Route> = {
       const opts: Parameters<IamStore["addServiceAccount"]>[0] = { parent };
       const accessKey = str("accessKey");
       const secretKey = str("secretKey");
-      const policy = str("policy");
+      const policy = policyText(doc.policy);
       const name = str("name");
       const description = str("description");
-      const expiration = str("expiration");
+      const expiresAt = expiry(doc.expiration);
       if (accessKey !== undefined) opts.accessKey = accessKey;
       if (secretKey !== undefined) opts.secretKey = secretKey;
       if (policy !== undefined) opts.policy = policy;
       if (name !== undefined) opts.name = name;
       if (description !== undefined) opts.description = description;
-      if (expiration !== undefined) {
-        const at = new Date(expiration);
-        if (Number.isNaN(at.getTime())) throw badRequest("expiration is not a date");
-        opts.expiresAt = at;
-      }
+      if (expiresAt !== undefined) opts.expiresAt = expiresAt;
       const sa = await store.addServiceAccount(opts);
       const credentials: Record<string, string> = {
         accessKey: sa.accessKey,
@@ -181,27 +224,163 @@ const ROUTES: Record<string, Route> = {
       return { credentials };
     },
   },
+  "POST update-service-account": {
+    action: "admin:UpdateServiceAccount",
+    status: 204,
+    run: async (store, q, body) => {
+      const doc = json(body) as Record<string, unknown>;
+      const change: Parameters<IamStore["updateServiceAccount"]>[1] = {};
+      const str = (k: string) => (typeof doc[k] === "string" && doc[k] !== "" ? doc[k] : undefined);
+      const secretKey = str("newSecretKey");
+      const newStatus = str("newStatus");
+      const name = str("newName");
+      const description = str("newDescription");
+      const policy = policyText(doc.newPolicy);
+      const expiresAt = expiry(doc.newExpiration);
+      if (secretKey !== undefined) change.secretKey = secretKey;
+      if (newStatus !== undefined) {
+        if (newStatus !== "on" && newStatus !== "off") throw badRequest("newStatus is on or off");
+        change.status = newStatus === "on" ? "enabled" : "disabled";
+      }
+      if (name !== undefined) change.name = name;
+      if (description !== undefined) change.description = description;
+      if (policy !== undefined) change.policy = policy;
+      if (expiresAt !== undefined) change.expiresAt = expiresAt;
+      await store.updateServiceAccount(required(q, "accessKey"), change);
+    },
+  },
   "DELETE delete-service-account": {
     action: "admin:RemoveServiceAccount",
+    status: 204,
     run: (store, q) => store.removeServiceAccount(required(q, "accessKey")),
   },
   "GET list-service-accounts": {
     action: "admin:ListServiceAccounts",
+    encrypt: true,
     run: (store, q) => {
       const user = q.get("user") ?? undefined;
       return Promise.resolve({
-        accounts: store.listServiceAccounts(user === "" ? undefined : user).map((sa) => ({
-          parentUser: sa.parent,
-          accountStatus: sa.status === "enabled" ? "on" : "off",
-          accessKey: sa.accessKey,
-          ...(sa.expiresMs !== undefined
-            ? { expiration: new Date(sa.expiresMs).toISOString() }
-            : {}),
-        })),
+        accounts: store.listServiceAccounts(user === "" ? undefined : user).map(accountSummary),
       });
     },
   },
+  "GET info-service-account": {
+    action: "admin:ListServiceAccounts",
+    encrypt: true,
+    run: (store, q) => Promise.resolve(accountInfo(store, required(q, "accessKey"))),
+  },
+  "GET info-access-key": {
+    action: "admin:ListServiceAccounts",
+    encrypt: true,
+    run: (store, q) => {
+      const accessKey = required(q, "accessKey");
+      return Promise.resolve({
+        AccessKey: accessKey,
+        ...accountInfo(store, accessKey),
+        userType: "Service Account",
+        userProvider: "builtin",
+      });
+    },
+  },
+  "GET list-access-keys-bulk": {
+    action: "admin:ListServiceAccounts",
+    encrypt: true,
+    run: (store, q) => {
+      // listType users-only, sts-only, svcacc-only or all. STS keys are not listed: sessions are
+      // self-contained tokens (sts.ts) that the IAM store does not enumerate.
+      const listType = q.get("listType") ?? "all";
+      const users = q.get("all") === "true"
+        ? [store.root.accessKey, ...store.listUsers().map((u) => u.accessKey)]
+        : q.getAll("users");
+      const out: Record<string, unknown> = {};
+      for (const user of users) {
+        const accounts = listType === "all" || listType === "svcacc-only"
+          ? store.listServiceAccounts(user).map(accountSummary)
+          : [];
+        if (accounts.length > 0 || q.get("all") !== "true") {
+          out[user] = { serviceAccounts: accounts, stsKeys: [] };
+        }
+      }
+      return Promise.resolve(out);
+    },
+  },
+  "GET info": {
+    action: "admin:ServerInfo",
+    run: (_store, _q, _body, url) => Promise.resolve(serverInfo(url.host)),
+  },
 };
+
+function accountSummary(sa: ServiceAccountRecord): Record<string, unknown> {
+  return {
+    parentUser: sa.parent,
+    accountStatus: sa.status === "enabled" ? "on" : "off",
+    impliedPolicy: sa.policy === undefined,
+    accessKey: sa.accessKey,
+    ...(sa.name !== undefined ? { name: sa.name } : {}),
+    ...(sa.description !== undefined ? { description: sa.description } : {}),
+    ...(sa.expiresMs !== undefined ? { expiration: new Date(sa.expiresMs).toISOString() } : {}),
+  };
+}
+
+/** MinIO's InfoServiceAccountResp: with an implied policy, the parent's policies merged. */
+function accountInfo(store: IamStore, accessKey: string): Record<string, unknown> {
+  const sa = store.listServiceAccounts().find((x) => x.accessKey === accessKey);
+  if (sa === undefined) {
+    throw new IamError("NoSuchServiceAccount", `Service account "${accessKey}" does not exist`);
+  }
+  let policy = sa.policy;
+  if (policy === undefined) {
+    const texts = store.listPolicies();
+    const names = sa.parent === store.root.accessKey
+      ? ["consoleAdmin"]
+      : (store.getUser(sa.parent)?.policies ?? []);
+    const statements = names.flatMap((n) => {
+      const doc = JSON.parse(texts[n] ?? "{}") as { Statement?: unknown };
+      return Array.isArray(doc.Statement) ? doc.Statement : [];
+    });
+    policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  }
+  const { accessKey: _ak, ...summary } = accountSummary(sa);
+  return { ...summary, policy };
+}
+
+/** A policy sent as JSON inside the JSON body (madmin's json.RawMessage) or as a string. */
+function policyText(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** An expiry; madmin sends the Unix epoch or Go's zero time to mean none. */
+function expiry(v: unknown): Date | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const at = new Date(String(v));
+  if (Number.isNaN(at.getTime())) throw badRequest("expiration is not a date");
+  return at.getTime() <= 0 ? undefined : at;
+}
+
+const STARTED_MS = Date.now();
+
+/**
+ * A plausible madmin InfoMessage for `mc admin info`: this layer knows no drives, so it reports
+ * one online server and leaves the backend figures out.
+ */
+function serverInfo(endpoint: string): Record<string, unknown> {
+  return {
+    mode: "online",
+    region: "",
+    deploymentID: "",
+    servers: [{
+      state: "online",
+      endpoint,
+      uptime: Math.floor((Date.now() - STARTED_MS) / 1000),
+      version: "shale",
+      commitID: "",
+      network: {},
+      drives: [],
+      poolNumber: 1,
+    }],
+  };
+}
 
 function userInfo(store: IamStore, accessKey: string): Record<string, unknown> {
   const u = store.getUser(accessKey)!;
@@ -233,7 +412,10 @@ function attachment(body: string): {
   throw badRequest("user or group is required");
 }
 
-async function authenticate(request: Request, options: AdminApiOptions): Promise<Identity> {
+async function authenticate(
+  request: Request,
+  options: AdminApiOptions,
+): Promise<{ identity: Identity; secretKey: string }> {
   // The target as sent (SigV4 signs it un-normalised), like the S3 router's rawTarget.
   const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
   const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
@@ -244,7 +426,7 @@ async function authenticate(request: Request, options: AdminApiOptions): Promise
     rawQuery: q < 0 ? "" : raw.slice(q + 1),
     headers: request.headers,
   }, {
-    region: options.region,
+    region: scopeRegion(request.headers) ?? options.region,
     now: options.now?.() ?? new Date(),
     lookup: (ak) => options.store.lookup(ak),
   });
@@ -257,15 +439,30 @@ async function authenticate(request: Request, options: AdminApiOptions): Promise
     throw new AdminError(400, "InvalidRequest", "Admin requests may not use streaming payloads");
   }
   const identity = options.store.identity(result.accessKey);
-  if (identity === undefined) throw new AdminError(403, "InvalidAccessKeyId", "Unknown key");
-  return identity;
+  const creds = options.store.lookup(result.accessKey);
+  if (identity === undefined || creds === undefined) {
+    throw new AdminError(403, "InvalidAccessKeyId", "Unknown key");
+  }
+  return { identity, secretKey: creds.secretKey };
+}
+
+/**
+ * The region a signed admin request names in its credential scope. MinIO checks admin signatures
+ * without a region (madmin signs with an empty one unless told otherwise), so any is taken; the
+ * signature itself is still checked over that scope.
+ */
+function scopeRegion(headers: Headers): string | undefined {
+  const m = /Credential=[^,]*?\/\d{8}\/([^/,]*)\/[^/,]*\/aws4_request/.exec(
+    headers.get("authorization") ?? "",
+  );
+  return m?.[1];
 }
 
 const bodies = new WeakMap<Request, ReadableStream<Uint8Array>>();
 
-async function readBody(request: Request): Promise<string> {
+async function readBody(request: Request): Promise<Uint8Array> {
   const stream = bodies.get(request) ?? request.body;
-  if (stream === null) return "";
+  if (stream === null) return new Uint8Array(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -279,7 +476,7 @@ async function readBody(request: Request): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+  return new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
 }
 
 class AdminError extends Error {
@@ -329,6 +526,7 @@ function errorAnswer(e: unknown): Response {
     return adminError(status, code, e.message);
   }
   if (e instanceof MalformedPolicy) return adminError(400, "MalformedPolicy", e.message);
+  if (e instanceof MadminCryptoError) return adminError(400, "XMinioAdminConfigBadJSON", e.message);
   if (e instanceof SigV4Error) {
     const status = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"].includes(e.code)
       ? 403

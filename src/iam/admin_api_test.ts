@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { signRequestForTest } from "../auth/testing.ts";
 import { memoryLayer } from "../object/_testing.ts";
 import { handleIamAdmin } from "./admin_api.ts";
+import { decryptMadmin, encryptMadmin, isMadminEncrypted } from "./madmin_crypto.ts";
 import { IamStore } from "./store.ts";
 
 const ROOT = { accessKey: "rootuser", secretKey: "rootsecret123" };
@@ -13,7 +14,7 @@ async function setup() {
   const call = async (
     method: string,
     target: string,
-    body = "",
+    body: string | Uint8Array<ArrayBuffer> = "",
     creds: { accessKey: string; secretKey: string } = ROOT,
     tamper?: string,
   ) => {
@@ -36,8 +37,16 @@ async function setup() {
     });
     const response = await handleIamAdmin(request, new URL(url), { store, region: REGION });
     assert.ok(response, `${method} ${target} is an admin route`);
-    const text = await response.text();
-    return { status: response.status, json: text === "" ? undefined : JSON.parse(text) };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const encrypted = isMadminEncrypted(bytes);
+    const text = new TextDecoder().decode(
+      encrypted ? await decryptMadmin(creds.secretKey, bytes) : bytes,
+    );
+    return {
+      status: response.status,
+      encrypted,
+      json: text === "" ? undefined : JSON.parse(text),
+    };
   };
   return { store, call };
 }
@@ -129,6 +138,69 @@ Deno.test("groups and service accounts through the admin API", async () => {
     "DELETE",
     `delete-service-account?accessKey=${sa.json.credentials.accessKey}`,
   );
-  assert.equal(del.status, 200);
+  assert.equal(del.status, 204, "MinIO answers 204 No Content");
   assert.equal(store.lookup(sa.json.credentials.accessKey), undefined);
+});
+
+Deno.test("mc's encrypted bodies are decrypted and the answers MinIO encrypts come back encrypted", async () => {
+  const { store, call } = await setup();
+  const seal = async (doc: unknown) =>
+    await encryptMadmin(ROOT.secretKey, new TextEncoder().encode(JSON.stringify(doc)));
+  const add = await call(
+    "PUT",
+    "add-user?accessKey=bob",
+    await seal({ secretKey: "bobsecret123", status: "enabled" }),
+  );
+  assert.equal(add.status, 200);
+  assert.equal(store.lookup("bob")?.secretKey, "bobsecret123");
+  const attach = await call(
+    "POST",
+    "idp/builtin/policy/attach",
+    await seal({ policies: ["readwrite"], user: "bob" }),
+  );
+  assert.equal(attach.status, 200);
+  assert.ok(attach.encrypted);
+  assert.deepEqual(attach.json.policiesAttached, ["readwrite"]);
+  const list = await call("GET", "list-users");
+  assert.ok(list.encrypted);
+  assert.deepEqual(list.json, { bob: { status: "enabled", policyName: "readwrite" } });
+  const sa = await call(
+    "PUT",
+    "add-service-account",
+    await seal({
+      targetUser: "bob",
+      policy: {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] }],
+      },
+      expiration: "1970-01-01T00:00:00Z",
+    }),
+  );
+  assert.ok(sa.encrypted);
+  const key = sa.json.credentials.accessKey as string;
+  assert.equal(sa.json.credentials.expiration, undefined, "the Unix epoch means no expiry");
+  const info = await call("GET", `info-service-account?accessKey=${key}`);
+  assert.ok(info.encrypted);
+  assert.equal(info.json.parentUser, "bob");
+  assert.equal(info.json.impliedPolicy, false);
+  assert.match(info.json.policy, /s3:GetObject/);
+  const off = await call(
+    "POST",
+    `update-service-account?accessKey=${key}`,
+    await seal({ newStatus: "off" }),
+  );
+  assert.equal(off.status, 204);
+  assert.equal(store.lookup(key), undefined);
+  const keys = await call("GET", "list-access-keys-bulk?listType=all&users=bob");
+  assert.deepEqual(keys.json.bob.serviceAccounts.map((a: { accessKey: string }) => a.accessKey), [
+    key,
+  ]);
+  assert.equal((await call("DELETE", `delete-service-account?accessKey=${key}`)).status, 204);
+  // A body encrypted under another secret is refused, and nothing changes.
+  const forged = await encryptMadmin(
+    "not-the-secret",
+    new TextEncoder().encode(`{"secretKey":"x12345678"}`),
+  );
+  assert.equal((await call("PUT", "add-user?accessKey=carol", forged)).status, 400);
+  assert.equal(store.getUser("carol"), undefined);
 });

@@ -14,6 +14,7 @@
  * --secret-key (or SHALE_ROOT_USER / SHALE_ROOT_PASSWORD); --region (or SHALE_REGION).
  */
 import { createHash, createHmac } from "node:crypto";
+import { decryptMadmin, isMadminEncrypted } from "./madmin_crypto.ts";
 
 export interface AdminCliIo {
   env: (name: string) => string | undefined;
@@ -243,5 +244,11 @@ export async function adminRequest(
     headers: signed.headers as Record<string, string>,
     ...(method === "GET" || method === "HEAD" ? {} : { body }),
   });
-  return { status: r.status, text: await r.text() };
+  const bytes = new Uint8Array(await r.arrayBuffer());
+  // The answers MinIO encrypts for the caller (list-users, service accounts) come back as madmin
+  // ciphertexts under the caller's secret key.
+  const plain = r.ok && isMadminEncrypted(bytes)
+    ? await decryptMadmin(who.secretKey, bytes)
+    : bytes;
+  return { status: r.status, text: new TextDecoder().decode(plain) };
 }

@@ -68,7 +68,7 @@ export async function encryptMadmin(
   password: string,
   data: Uint8Array,
   options: EncryptOptions = {},
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const id = options.algorithm ?? MADMIN_ARGON2ID_AES_GCM;
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   const nonce = options.nonce ?? crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
@@ -97,7 +97,10 @@ export async function encryptMadmin(
   return out;
 }
 
-export async function decryptMadmin(password: string, data: Uint8Array): Promise<Uint8Array> {
+export async function decryptMadmin(
+  password: string,
+  data: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (data.byteLength < HEADER_BYTES + TAG_BYTES) {
     throw new MadminCryptoError("Encrypted admin body is too short");
   }

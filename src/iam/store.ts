@@ -396,6 +396,37 @@ export class IamStore {
     });
   }
 
+  /** Changes a service account (MinIO's update-service-account); absent fields are kept. */
+  async updateServiceAccount(accessKey: string, change: {
+    secretKey?: string;
+    status?: Status;
+    policy?: string;
+    expiresAt?: Date;
+    name?: string;
+    description?: string;
+  }): Promise<void> {
+    if (change.secretKey !== undefined) checkSecretKey(change.secretKey);
+    if (change.policy !== undefined) parsePolicy(change.policy, { kind: "identity" });
+    if (change.expiresAt !== undefined && change.expiresAt <= this.#now()) {
+      throw new IamError(
+        "InvalidArgument",
+        "The expiry of a service account must be in the future",
+      );
+    }
+    await this.#change((doc) => {
+      const sa = doc.serviceAccounts[accessKey];
+      if (sa === undefined) {
+        throw new IamError("NoSuchServiceAccount", `Service account "${accessKey}" does not exist`);
+      }
+      if (change.secretKey !== undefined) sa.secretKey = change.secretKey;
+      if (change.status !== undefined) sa.status = change.status;
+      if (change.policy !== undefined) sa.policy = change.policy;
+      if (change.expiresAt !== undefined) sa.expiresMs = change.expiresAt.getTime();
+      if (change.name !== undefined) sa.name = change.name;
+      if (change.description !== undefined) sa.description = change.description;
+    });
+  }
+
   async setServiceAccountStatus(accessKey: string, status: Status): Promise<void> {
     await this.#change((doc) => {
       const sa = doc.serviceAccounts[accessKey];
