@@ -37,6 +37,7 @@ import {
 } from "./src/iam/mod.ts";
 import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
 import { type CredentialStore, type RequestObserver, startS3Server } from "./src/s3/mod.ts";
+import { Kms, masterKeyFromEnv } from "./src/crypto/mod.ts";
 import { logger } from "./src/util/logger.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -149,6 +150,15 @@ async function serve(config: ServerConfig): Promise<number> {
   });
   const observers: RequestObserver[] = [metrics];
   if (config.accessLog) observers.push(new AccessLog());
+  // SSE-S3 / SSE-KMS (issue 8): the built-in KMS on SHALE_KMS_SECRET_KEY; --dev uses a dev key.
+  let kms;
+  try {
+    kms = await openKms(config.dev);
+  } catch (e) {
+    console.error(`shale: ${e instanceof Error ? e.message : e}`);
+    await objects.close();
+    return 1;
+  }
   const server = await startS3Server({
     hostname: config.address.hostname,
     port: config.address.port,
@@ -156,6 +166,11 @@ async function serve(config: ServerConfig): Promise<number> {
     credentials: credentialStore,
     region: config.region,
     domains: config.domains,
+    sse: {
+      ...(kms !== undefined ? { kms } : {}),
+      tls: tls !== undefined,
+      allowHttpCustomerKeys: Deno.env.get("SHALE_SSE_C_ALLOW_HTTP") === "on",
+    },
     observer: observers.length === 1 ? metrics : combineObservers(observers),
     admin: async (request, url) =>
       (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
@@ -247,6 +262,24 @@ async function serve(config: ServerConfig): Promise<number> {
  * MinIO's layout: `<certs-dir>/public.crt` and `<certs-dir>/private.key`. Both absent: plain
  * HTTP. One without the other, or an unreadable file, is a start-up error.
  */
+/** The KMS from SHALE_KMS_SECRET_KEY (or MinIO's name, or a _FILE); with --dev a known dev key. */
+async function openKms(dev: boolean): Promise<Kms | undefined> {
+  let root = await masterKeyFromEnv((name) => Deno.env.get(name), {
+    readTextFile: (path) => Deno.readTextFile(path),
+  });
+  if (root === undefined && dev) {
+    // Not secret: derived from a fixed text so dev data stays readable across restarts.
+    const key = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode("shale dev kms key")),
+    );
+    root = { name: "shale-dev-key", key };
+    console.log(
+      "SSE: using a development KMS key (not secret); set SHALE_KMS_SECRET_KEY for real use",
+    );
+  }
+  return root === undefined ? undefined : Kms.open(root);
+}
+
 async function readCertificates(dir: string): Promise<{ cert: string; key: string } | undefined> {
   const read = async (name: string) => {
     try {

@@ -1361,7 +1361,8 @@ class SetObjectReader implements ObjectReader {
       finished = true;
       closeBefore(Number.POSITIVE_INFINITY);
       this.#streams--;
-      this.#release();
+      // Another stream of this reader (SSE reads a part's IV beside its data) keeps the lock.
+      if (this.#streams === 0) this.#release();
     };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {

@@ -33,7 +33,7 @@ export interface ObjectMetadata {
  * record's size, shard layout and `ObjectReader.stream` offsets are those of the transformed bytes.
  */
 export interface BodyTransform {
-  stream: TransformStream<Uint8Array, Uint8Array>;
+  stream: ReadableWritablePair<Uint8Array, Uint8Array>;
   /** Bytes the transform emits for the declared body size, or -1 when unknown. */
   storedSize: number;
   /** The ETag to store instead of the hex MD5 of the body (SSE-C and SSE-KMS). */

@@ -40,8 +40,6 @@ export async function readXmlBody(ctx: RequestContext): Promise<string> {
 export function rejectUnsupportedHeaders(headers: Headers): void {
   for (
     const name of [
-      "x-amz-server-side-encryption",
-      "x-amz-server-side-encryption-customer-algorithm",
       "x-amz-object-lock-mode",
       "x-amz-object-lock-retain-until-date",
       "x-amz-object-lock-legal-hold",

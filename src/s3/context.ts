@@ -6,6 +6,7 @@ import { S3Error } from "./errors.ts";
 import type { OperationName } from "./router.ts";
 import { emptyStream, guardBody, prepareBody, type PreparedBody } from "./_body.ts";
 import type { RequestObserver } from "./observer.ts";
+import type { SseOptions } from "./_sse.ts";
 
 export interface S3Options {
   objects: ObjectLayer;
@@ -17,6 +18,8 @@ export interface S3Options {
   now?: () => Date;
   /** Told about every finished request (metrics, access log). */
   observer?: RequestObserver;
+  /** Server-side encryption: the KMS and SSE-C transport rules (src/s3/_sse.ts). */
+  sse?: SseOptions;
 }
 
 export type SignedAuth = Extract<AuthResult, { kind: "signed" }>;
@@ -33,6 +36,8 @@ export class RequestContext {
     readonly where: { bucket?: string; key?: string },
     /** Undefined for unauthenticated operations (preflight OPTIONS, PostObject's own auth). */
     readonly auth: SignedAuth | undefined,
+    /** The client's address without the port, when known. */
+    readonly sourceIp?: string,
   ) {}
 
   get objects(): ObjectLayer {

@@ -232,10 +232,19 @@ async function handleRequest(
       });
     }
     const opOptions = route.operation === "PostObject" ? rootSignersOnly(options) : options;
-    const ctx = new RequestContext(request, url, requestId, route.operation, opOptions, {
-      ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
-      ...(route.key !== undefined ? { key: route.key } : {}),
-    }, auth);
+    const ctx = new RequestContext(
+      request,
+      url,
+      requestId,
+      route.operation,
+      opOptions,
+      {
+        ...(route.bucket !== undefined ? { bucket: route.bucket } : {}),
+        ...(route.key !== undefined ? { key: route.key } : {}),
+      },
+      auth,
+      sourceIpOf(info),
+    );
     response = await OPERATION_HANDLERS[route.operation](ctx);
   } catch (e) {
     response = errorResponse(e, request, rawPath, requestId, route);

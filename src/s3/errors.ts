@@ -50,6 +50,10 @@ export const ERROR_TABLE = {
   InvalidArgument: [400, "Invalid Argument"],
   InvalidBucketName: [400, "The specified bucket is not valid."],
   InvalidDigest: [400, "The Content-MD5 or checksum value you specified is not valid."],
+  InvalidEncryptionAlgorithmError: [
+    400,
+    "The encryption request you specified is not valid. The valid value is AES256.",
+  ],
   InvalidLocationConstraint: [400, "The specified location constraint is not valid."],
   InvalidPart: [
     400,
@@ -67,6 +71,7 @@ export const ERROR_TABLE = {
   InvalidTokenId: [403, "The security token included in the request is invalid"],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, "Your key is too long"],
+  "KMS.NotFoundException": [400, "Invalid keyId"],
   MalformedPOSTRequest: [
     400,
     "The body of your POST request is not well-formed multipart/form-data.",
@@ -103,6 +108,10 @@ export const ERROR_TABLE = {
   RequestTimeTooSkewed: [
     403,
     "The difference between the request time and the server's time is too large.",
+  ],
+  ServerSideEncryptionConfigurationNotFoundError: [
+    404,
+    "The server side encryption configuration was not found",
   ],
   ServiceUnavailable: [503, "Please reduce your request rate."],
   SignatureDoesNotMatch: [

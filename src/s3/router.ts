@@ -29,6 +29,9 @@ export const OPERATIONS = [
   "PutBucketPolicy",
   "DeleteBucketPolicy",
   "GetBucketPolicyStatus",
+  "GetBucketEncryption",
+  "PutBucketEncryption",
+  "DeleteBucketEncryption",
   "OptionsObject",
   "PutObject",
   "GetObject",
@@ -74,7 +77,6 @@ export interface RouteInput {
 const UNBUILT_BUCKET_SUBRESOURCES: Record<string, string> = {
   accelerate: "BucketAccelerateConfiguration",
   analytics: "BucketAnalyticsConfiguration",
-  encryption: "BucketEncryption",
   "intelligent-tiering": "BucketIntelligentTieringConfiguration",
   inventory: "BucketInventoryConfiguration",
   lifecycle: "BucketLifecycleConfiguration",
@@ -176,6 +178,12 @@ export function routeRequest(input: RouteInput, domains: readonly string[]): Rou
   if (key === undefined) {
     if (q.has("policyStatus")) {
       if (method === "GET") return op("GetBucketPolicyStatus");
+      throw new S3Error("MethodNotAllowed");
+    }
+    if (q.has("encryption")) {
+      if (method === "GET") return op("GetBucketEncryption");
+      if (method === "PUT") return op("PutBucketEncryption");
+      if (method === "DELETE") return op("DeleteBucketEncryption");
       throw new S3Error("MethodNotAllowed");
     }
     if (q.has("policy")) {

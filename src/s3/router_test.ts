@@ -85,7 +85,7 @@ Deno.test("routes unbuilt subresources to NotImplemented with the AWS name, neve
     ["PUT", "/b?acl", "PutBucketAcl"],
     ["PUT", "/b?object-lock", "PutObjectLockConfiguration"],
     ["GET", "/b?publicAccessBlock", "GetPublicAccessBlock"],
-    ["DELETE", "/b?encryption", "DeleteBucketEncryption"],
+    ["DELETE", "/b?website", "DeleteBucketWebsite"],
     ["PUT", "/b/k?acl", "PutObjectAcl"],
     ["PUT", "/b/k?retention", "PutObjectRetention"],
     ["GET", "/b/k?legal-hold", "GetObjectLegalHold"],
@@ -138,4 +138,10 @@ Deno.test("keeps the request target as sent, dot segments and encodings included
   deepEqual(rawTarget("http://h:9000/b/a/../c?x=1&y"), { rawPath: "/b/a/../c", rawQuery: "x=1&y" });
   deepEqual(rawTarget("http://h/b/a%2Fb"), { rawPath: "/b/a%2Fb", rawQuery: "" });
   deepEqual(rawTarget("http://h"), { rawPath: "/", rawQuery: "" });
+});
+
+Deno.test("routes bucket default encryption to its three operations", () => {
+  for (const [method, name] of [["GET", "Get"], ["PUT", "Put"], ["DELETE", "Delete"]]) {
+    deepEqual(route(method!, "/b?encryption").operation, `${name}BucketEncryption`);
+  }
 });

@@ -6,6 +6,7 @@ import { S3Error } from "../errors.ts";
 import { CHECKSUM_ALGORITHMS } from "../_checksums.ts";
 import { encodeForListing, isoDate, quoteEtag, writeOwner } from "../_respond.ts";
 import type { XmlWriter } from "../xml.ts";
+import { plainSize } from "../_sse.ts";
 
 export interface ListingParams {
   prefix: string;
@@ -62,7 +63,7 @@ export function writeObjectEntry(
   if (Object.keys(o.checksums).length > 0) {
     w.leaf("ChecksumType", o.checksumType ?? "FULL_OBJECT");
   }
-  w.leaf("Size", o.size);
+  w.leaf("Size", plainSize(o));
   if (opts.owner) writeOwner(w);
   w.leaf("StorageClass", o.storageClass).close();
 }

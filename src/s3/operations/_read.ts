@@ -1,6 +1,7 @@
 /**
  * GetObject and HeadObject share everything but the body: conditionals, Range or partNumber,
- * response-* overrides, checksums on x-amz-checksum-mode: ENABLED.
+ * response-* overrides, checksums on x-amz-checksum-mode: ENABLED. An encrypted object is shown
+ * with its plaintext sizes and decrypted package by package (_sse.ts); SSE-C needs the key.
  */
 import { PART_NUMBER_MAX } from "../../config/limits.ts";
 import type { ObjectReader } from "../../object/types.ts";
@@ -10,6 +11,7 @@ import { setChecksumHeaders } from "../_checksums.ts";
 import { checkReadConditions } from "../_conditions.ts";
 import { setObjectHeaders } from "../_metadata.ts";
 import { parseRange } from "../_range.ts";
+import { plaintextReader, setSseHeaders } from "../_sse.ts";
 
 const OVERRIDES: Array<[string, string]> = [
   ["response-content-type", "content-type"],
@@ -48,10 +50,12 @@ export async function readObject(ctx: RequestContext, withBody: boolean): Promis
   const reader: ObjectReader = await ctx.objects.openObject(ctx.bucket, ctx.key);
   let streaming = false;
   try {
-    const info = reader.info;
+    const plain = await plaintextReader(ctx, reader, { bucket: ctx.bucket, key: ctx.key });
+    const { info, sse, customerKey } = plain;
     checkReadConditions(ctx.headers, info);
     const headers = new Headers();
     setObjectHeaders(headers, info);
+    setSseHeaders(headers, sse, customerKey);
     let offset = 0;
     let length = info.size;
     let partial = false;
@@ -97,7 +101,7 @@ export async function readObject(ctx: RequestContext, withBody: boolean): Promis
     const status = partial ? 206 : 200;
     if (!withBody || length === 0) return new Response(null, { status, headers });
     streaming = true;
-    return new Response(reader.stream(offset, length), { status, headers });
+    return new Response(plain.stream(offset, length), { status, headers });
   } finally {
     if (!streaming) reader.close();
   }

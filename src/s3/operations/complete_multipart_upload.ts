@@ -9,6 +9,7 @@ import { readXmlBody } from "../_xml_body.ts";
 import { children, childText, parseXml, S3_XMLNS, XmlWriter } from "../xml.ts";
 import { uploadIdParam } from "./_part.ts";
 
+import { setSseHeaders, sseOf } from "../_sse.ts";
 /**
  * CompleteMultipartUpload: the part list must be non-empty, ascending (InvalidPartOrder), name
  * uploaded parts with their ETags (InvalidPart), and every part but the last must be at least
@@ -17,7 +18,7 @@ import { uploadIdParam } from "./_part.ts";
 export async function completeMultipartUpload(ctx: RequestContext): Promise<Response> {
   const uploadId = uploadIdParam(ctx);
   const conditions = writeConditionsFromHeaders(ctx.headers);
-  await ctx.objects.getMultipartUpload(ctx.bucket, ctx.key, uploadId);
+  const upload = await ctx.objects.getMultipartUpload(ctx.bucket, ctx.key, uploadId);
   const root = parseXml(await readXmlBody(ctx), "CompleteMultipartUpload", ["Part"]);
   const parts: CompletePart[] = children(root, "Part").map((p) => {
     const num = childText(p, "PartNumber")?.trim() ?? "";
@@ -60,7 +61,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   w.leaf("Bucket", ctx.bucket).leaf("Key", ctx.key).leaf("ETag", quoteEtag(info.etag));
   writeChecksumElements(w, info.checksums, info.checksumType);
   w.close();
-  return xmlResponse(w);
+  const headers = new Headers();
+  setSseHeaders(headers, sseOf(upload.metadata));
+  return xmlResponse(w, { headers });
 }
 
 function encodeKey(key: string): string {

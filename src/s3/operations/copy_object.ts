@@ -14,6 +14,14 @@ import { isoDate, quoteEtag, xmlResponse } from "../_respond.ts";
 import { rejectUnsupportedHeaders } from "../_xml_body.ts";
 import { S3_XMLNS, XmlWriter } from "../xml.ts";
 import { emptyStream } from "../_body.ts";
+import {
+  newEncryption,
+  objectTransform,
+  plaintextReader,
+  requestedEncryption,
+  setSseHeaders,
+  withoutEncryption,
+} from "../_sse.ts";
 
 function directive(ctx: RequestContext, header: string): "COPY" | "REPLACE" {
   const v = ctx.headers.get(header);
@@ -36,16 +44,22 @@ export async function copyObject(ctx: RequestContext): Promise<Response> {
   const taggingDirective = directive(ctx, "x-amz-tagging-directive");
   const storageClass = storageClassFromHeaders(ctx.headers);
   const algorithm = parseChecksumAlgorithm(ctx.headers.get("x-amz-checksum-algorithm"));
+  // The copy is encrypted as the request (or the destination bucket's default) says, never
+  // because the source was (as AWS); an encrypted source is decrypted as it streams.
+  const encryption = await requestedEncryption(ctx);
+  const explicitEncryption = await requestedEncryption(ctx, { useBucketDefault: false });
   const reader = await openCopySource(ctx);
   let stream: ReadableStream<Uint8Array> | undefined;
   let streamed = false;
   try {
-    const src = reader.info;
+    const plain = await plaintextReader(ctx, reader, { ...reader.source, copySource: true });
+    const src = plain.info;
     checkCopySourceConditions(ctx.headers, src);
     const same = reader.source.bucket === ctx.bucket && reader.source.key === ctx.key;
     if (
       same && metadataDirective === "COPY" && taggingDirective === "COPY" &&
-      (storageClass === undefined || storageClass === src.storageClass) && algorithm === undefined
+      (storageClass === undefined || storageClass === src.storageClass) &&
+      algorithm === undefined && explicitEncryption === undefined
     ) {
       throw new S3Error("InvalidRequest", {
         message:
@@ -60,7 +74,9 @@ export async function copyObject(ctx: RequestContext): Promise<Response> {
     }
     const opts: PutObjectOptions = {
       size: src.size,
-      metadata: metadataDirective === "REPLACE" ? metadataFromHeaders(ctx.headers) : src.metadata,
+      metadata: metadataDirective === "REPLACE"
+        ? metadataFromHeaders(ctx.headers)
+        : withoutEncryption(src.metadata),
       storageClass: storageClass ?? src.storageClass,
       tags: taggingDirective === "REPLACE"
         ? tagsFromHeader(ctx.headers.get("x-amz-tagging")) ?? []
@@ -71,14 +87,34 @@ export async function copyObject(ctx: RequestContext): Promise<Response> {
     };
     const conditions = writeConditionsFromHeaders(ctx.headers);
     if (conditions !== undefined) opts.conditions = conditions;
+    let sse;
+    if (encryption !== undefined) {
+      const created = await newEncryption(ctx, encryption, { bucket: ctx.bucket, key: ctx.key });
+      sse = created.sse;
+      opts.transform = objectTransform(sse, created.dataKey, created.internal, src.size);
+      opts.metadata.internal = created.internal;
+      created.dataKey.fill(0);
+    }
     streamed = src.size > 0;
-    stream = streamed ? reader.stream(0, src.size) : emptyStream();
+    stream = streamed ? plain.stream(0, src.size) : emptyStream();
     const info = await ctx.objects.putObject(ctx.bucket, ctx.key, stream, opts);
+    const headers = new Headers();
+    setSseHeaders(headers, sse, encryption?.mode === "SSE-C" ? encryption.customerKey : undefined);
+    if (plain.sse?.record.mode === "SSE-C" && plain.customerKey !== undefined) {
+      headers.set(
+        "x-amz-copy-source-server-side-encryption-customer-algorithm",
+        "AES256",
+      );
+      headers.set(
+        "x-amz-copy-source-server-side-encryption-customer-key-md5",
+        plain.customerKey.keyMd5,
+      );
+    }
     const w = new XmlWriter().open("CopyObjectResult", { xmlns: S3_XMLNS });
     w.leaf("LastModified", isoDate(info.lastModified)).leaf("ETag", quoteEtag(info.etag));
     writeChecksumElements(w, info.checksums, "FULL_OBJECT");
     w.close();
-    return xmlResponse(w);
+    return xmlResponse(w, { headers });
   } catch (e) {
     if (stream !== undefined) await stream.cancel().catch(() => {});
     throw e;

@@ -7,6 +7,7 @@ import { xmlResponse } from "../_respond.ts";
 import { rejectUnsupportedHeaders } from "../_xml_body.ts";
 import { S3_XMLNS, XmlWriter } from "../xml.ts";
 
+import { newEncryption, requestedEncryption, setSseHeaders } from "../_sse.ts";
 export async function createMultipartUpload(ctx: RequestContext): Promise<Response> {
   rejectUnsupportedHeaders(ctx.headers);
   const opts: NewMultipartOptions = { metadata: metadataFromHeaders(ctx.headers) };
@@ -37,8 +38,27 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<Respon
     }
     opts.checksumType = resolved;
   }
+  // The upload's data key is made now; every part is encrypted under it (_sse.ts).
+  const encryption = await requestedEncryption(ctx);
+  let sse;
+  if (encryption !== undefined) {
+    const created = await newEncryption(ctx, encryption, {
+      bucket: ctx.bucket,
+      key: ctx.key,
+      multipart: true,
+    });
+    created.dataKey.fill(0);
+    sse = created.sse;
+    opts.metadata.internal = created.internal;
+  }
   const uploadId = await ctx.objects.newMultipartUpload(ctx.bucket, ctx.key, opts);
-  const headers: Record<string, string> = {};
+  const sseHeaders = new Headers();
+  setSseHeaders(
+    sseHeaders,
+    sse,
+    encryption?.mode === "SSE-C" ? encryption.customerKey : undefined,
+  );
+  const headers: Record<string, string> = Object.fromEntries(sseHeaders);
   if (opts.checksumAlgorithm !== undefined && opts.checksumType !== undefined) {
     headers["x-amz-checksum-algorithm"] = opts.checksumAlgorithm;
     headers["x-amz-checksum-type"] = opts.checksumType;

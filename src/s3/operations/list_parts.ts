@@ -4,6 +4,7 @@ import { writeChecksumElements } from "../_checksums.ts";
 import { isoDate, quoteEtag, writeOwner, xmlResponse } from "../_respond.ts";
 import { S3_XMLNS, XmlWriter } from "../xml.ts";
 import { uploadIdParam } from "./_part.ts";
+import { partPlainSize, sseOf } from "../_sse.ts";
 
 export async function listParts(ctx: RequestContext): Promise<Response> {
   const uploadId = uploadIdParam(ctx);
@@ -25,9 +26,10 @@ export async function listParts(ctx: RequestContext): Promise<Response> {
     w.leaf("ChecksumAlgorithm", res.upload.checksumAlgorithm);
     w.leaf("ChecksumType", res.upload.checksumType);
   }
+  const encrypted = sseOf(res.upload.metadata)?.multipart === true;
   for (const p of res.parts) {
     w.open("Part").leaf("PartNumber", p.partNumber).leaf("LastModified", isoDate(p.lastModified));
-    w.leaf("ETag", quoteEtag(p.etag)).leaf("Size", p.size);
+    w.leaf("ETag", quoteEtag(p.etag)).leaf("Size", encrypted ? partPlainSize(p.size) : p.size);
     writeChecksumElements(w, p.checksums);
     w.close();
   }

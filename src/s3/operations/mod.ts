@@ -9,6 +9,9 @@ import { createBucket } from "./create_bucket.ts";
 import { createMultipartUpload } from "./create_multipart_upload.ts";
 import { deleteBucket } from "./delete_bucket.ts";
 import { deleteBucketPolicy } from "./delete_bucket_policy.ts";
+import { deleteBucketEncryption } from "./delete_bucket_encryption.ts";
+import { getBucketEncryption } from "./get_bucket_encryption.ts";
+import { putBucketEncryption } from "./put_bucket_encryption.ts";
 import { deleteBucketCors } from "./delete_bucket_cors.ts";
 import { deleteBucketTagging } from "./delete_bucket_tagging.ts";
 import { deleteObject } from "./delete_object.ts";
@@ -53,6 +56,9 @@ export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
   DeleteBucket: deleteBucket,
   DeleteBucketCors: deleteBucketCors,
   DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketEncryption: getBucketEncryption,
+  PutBucketEncryption: putBucketEncryption,
+  DeleteBucketEncryption: deleteBucketEncryption,
   DeleteBucketTagging: deleteBucketTagging,
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,

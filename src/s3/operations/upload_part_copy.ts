@@ -7,6 +7,9 @@ import { isoDate, quoteEtag, xmlResponse } from "../_respond.ts";
 import { S3_XMLNS, XmlWriter } from "../xml.ts";
 import { emptyStream } from "../_body.ts";
 import { partNumberParam, uploadIdParam } from "./_part.ts";
+import { customerKeyOf, partTransform, plaintextReader, setSseHeaders, sseOf } from "../_sse.ts";
+import { openUploadKey } from "./upload_part.ts";
+import { encryptedSize, STREAM_IV_BYTES } from "../../crypto/mod.ts";
 
 /** UploadPartCopy: a part from (a byte range of) an existing object. */
 export async function uploadPartCopy(ctx: RequestContext): Promise<Response> {
@@ -17,8 +20,19 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<Response> {
   let streamed = false;
   let stream: ReadableStream<Uint8Array> | undefined;
   try {
-    checkCopySourceConditions(ctx.headers, reader.info);
-    const size = reader.info.size;
+    const plain = await plaintextReader(ctx, reader, { ...reader.source, copySource: true });
+    checkCopySourceConditions(ctx.headers, plain.info);
+    const size = plain.info.size;
+    // The part is encrypted under the upload's key (SSE-C: the request's key must be the
+    // upload's), whatever the source's encryption.
+    const sse = sseOf(upload.metadata);
+    const customerKey = await customerKeyOf(ctx);
+    let transform;
+    if (sse !== undefined) {
+      const dataKey = await openUploadKey(ctx, sse, customerKey);
+      transform = partTransform(sse, dataKey, partNumber, -1);
+      dataKey.fill(0);
+    }
     let start = 0;
     let length = size;
     const range = ctx.headers.get("x-amz-copy-source-range");
@@ -34,22 +48,29 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<Response> {
       length = Number(m[2]) - start + 1;
     }
     streamed = length > 0;
-    stream = streamed ? reader.stream(start, length) : emptyStream();
+    stream = streamed ? plain.stream(start, length) : emptyStream();
+    if (transform !== undefined) transform.storedSize = STREAM_IV_BYTES + encryptedSize(length);
     const part = await ctx.objects.putObjectPart(
       ctx.bucket,
       ctx.key,
       uploadId,
       partNumber,
       stream,
-      upload.checksumAlgorithm !== undefined
-        ? { size: length, checksumAlgorithms: [upload.checksumAlgorithm] }
-        : { size: length },
+      {
+        size: length,
+        ...(upload.checksumAlgorithm !== undefined
+          ? { checksumAlgorithms: [upload.checksumAlgorithm] }
+          : {}),
+        ...(transform !== undefined ? { transform } : {}),
+      },
     );
+    const headers = new Headers();
+    setSseHeaders(headers, sse, customerKey);
     const w = new XmlWriter().open("CopyPartResult", { xmlns: S3_XMLNS });
     w.leaf("LastModified", isoDate(part.lastModified)).leaf("ETag", quoteEtag(part.etag));
     writeChecksumElements(w, part.checksums);
     w.close();
-    return xmlResponse(w);
+    return xmlResponse(w, { headers });
   } catch (e) {
     if (stream !== undefined) await stream.cancel().catch(() => {});
     throw e;
