@@ -121,6 +121,12 @@ Environment:
                                makes) or "public"; metrics at /minio/v2/metrics/{cluster,node,bucket}
   SHALE_USAGE_SCAN_INTERVAL_MS bucket usage is recounted at most this often, after writes
                                (default ${USAGE_SCAN_INTERVAL_MS})
+  SHALE_KMS_SECRET_KEY         "name:base64 of 32 bytes": the built-in KMS's root key, for SSE-S3 and
+                               SSE-KMS (MINIO_KMS_SECRET_KEY accepted; or a file named by
+                               SHALE_KMS_SECRET_KEY_FILE). Without it SSE-S3/SSE-KMS answer 501, and
+                               --dev uses a fixed, public development key. Losing it loses the data.
+  SHALE_SSE_C_ALLOW_HTTP       "on" accepts SSE-C keys over plain HTTP from any address (by default
+                               only over TLS or from loopback, as AWS refuses them over HTTP)
   MINIO_REGION, MINIO_DOMAIN, MINIO_STORAGE_CLASS_*, MINIO_PROMETHEUS_AUTH_TYPE are accepted too.
 `;
 
