@@ -1,10 +1,10 @@
 /**
  * One package of the SSE stream sealed or opened by one ChaCha20-Poly1305 implementation. The
  * stream code is written against this interface so the benchmark and the reference test can run
- * the same framing over node:crypto (the bulk path) and @noble/ciphers (the reference).
+ * the same framing over node:crypto (the bulk path) and @noble/ciphers (the reference, in
+ * _noble_cipher.ts so that the server never loads it).
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { DecryptionFailed } from "./errors.ts";
 
 export const TAG_BYTES = 16;
@@ -49,21 +49,5 @@ export const nodeChaCha20Poly1305: PackageCipher = {
       throw new DecryptionFailed("Package failed authentication");
     }
     return new Uint8Array(body.buffer, body.byteOffset, body.length);
-  },
-};
-
-/** @noble/ciphers ChaCha20-Poly1305: audited pure JavaScript, the reference implementation. */
-export const nobleChaCha20Poly1305: PackageCipher = {
-  name: "@noble/ciphers chacha20-poly1305",
-  seal(key, nonce, plaintext) {
-    return [chacha20poly1305(key, nonce).encrypt(plaintext)];
-  },
-  open(key, nonce, sealed) {
-    if (sealed.length < TAG_BYTES) throw new DecryptionFailed("Package is shorter than its tag");
-    try {
-      return chacha20poly1305(key, nonce).decrypt(sealed);
-    } catch {
-      throw new DecryptionFailed("Package failed authentication");
-    }
   },
 };

@@ -3,16 +3,16 @@
  * into a sealed key, and sealing a 32-byte key under a 32-byte master or customer key.
  *
  * How this works: `sealKey` derives a one-time KEK = HKDF-SHA256(master, random salt) and seals
- * the key with ChaCha20-Poly1305 (@noble/ciphers) under a zero nonce (the KEK is never reused),
+ * the key with ChaCha20-Poly1305 (node:crypto) under a zero nonce (the KEK is never reused),
  * authenticating the sealed key's header and the context (mode, key id, bucket, object, the
  * SSE-KMS encryption context). Opening with any other master key, header or context fails.
  */
-import { hkdfSync } from "node:crypto";
-import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { SSE_ENCRYPTION_CONTEXT_BYTES_MAX } from "../config/limits.ts";
 import { assert } from "../util/assert.ts";
 import { concatBytes, lengthPrefixed, randomBytes, u32, utf8 } from "./_bytes.ts";
 import { CryptoError, DecryptionFailed } from "./errors.ts";
+import { TAG_BYTES } from "./_package_cipher.ts";
 import { NONCE_PREFIX_BYTES, type StreamKey } from "./stream.ts";
 
 export const KEY_BYTES = 32;
@@ -145,8 +145,7 @@ export function sealKey(
   );
   const salt = randomBytes(SALT_BYTES);
   const kek = deriveKek(master, salt);
-  const box = chacha20poly1305(kek, ZERO_NONCE, concatBytes(header, options.context))
-    .encrypt(plaintextKey);
+  const box = sealChaCha20Poly1305(kek, concatBytes(header, options.context), plaintextKey);
   kek.fill(0);
   const sealed = concatBytes(header, salt, box);
   assert(sealed.length === SEALED_KEY_BYTES, `Sealed key is ${sealed.length} bytes`);
@@ -168,12 +167,37 @@ export function openSealedKey(
   const box = sealed.subarray(HEADER_BYTES + SALT_BYTES);
   const kek = deriveKek(master, salt);
   try {
-    return chacha20poly1305(kek, ZERO_NONCE, concatBytes(header, context)).decrypt(box);
+    return openChaCha20Poly1305(kek, concatBytes(header, context), box);
   } catch {
     throw new DecryptionFailed("Sealed key does not open with this key and context");
   } finally {
     kek.fill(0);
   }
+}
+
+// RFC 8439 ChaCha20-Poly1305 with associated data, under the zero nonce (each KEK seals once).
+// node:crypto, not @noble/ciphers: the server loads node:crypto anyway, and @noble/ciphers cost
+// ~10 ms of every start (issue 6); keys_test.ts checks the bytes against @noble/ciphers.
+
+/** ciphertext || 16-byte tag. */
+function sealChaCha20Poly1305(key: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const cipher = createCipheriv("chacha20-poly1305", key, ZERO_NONCE, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad, { plaintextLength: plaintext.length });
+  return concatBytes(cipher.update(plaintext), cipher.final(), cipher.getAuthTag());
+}
+
+/** The plaintext; throws when the tag does not verify. */
+function openChaCha20Poly1305(key: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  if (sealed.length < TAG_BYTES) throw new DecryptionFailed("Sealed box is shorter than its tag");
+  const split = sealed.length - TAG_BYTES;
+  const decipher = createDecipheriv("chacha20-poly1305", key, ZERO_NONCE, {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(aad, { plaintextLength: split });
+  decipher.setAuthTag(sealed.subarray(split));
+  const plain = decipher.update(sealed.subarray(0, split));
+  decipher.final(); // throws on a tag mismatch
+  return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
 }
 
 /**

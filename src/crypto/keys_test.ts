@@ -1,4 +1,5 @@
 import { deepStrictEqual, equal, notDeepStrictEqual, ok, throws } from "node:assert/strict";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CryptoError, DecryptionFailed } from "./errors.ts";
 import {
   deriveStreamKey,
@@ -68,6 +69,36 @@ Deno.test("a sealed key is 90 bytes with its header readable and opens with its 
   const again = sealKey(master, dataKey, { scheme: SealScheme.Kms, keyVersion: 3, context });
   notDeepStrictEqual(again, sealed);
   ok(equalBytes(openSealedKey(master, again, context), dataKey));
+});
+
+Deno.test("a sealed key is what FORMAT.md gives, built with WebCrypto HKDF and @noble/ciphers", async () => {
+  const master = newDataKey();
+  const dataKey = newDataKey();
+  const context = encodeContext("main", CONTEXT);
+  const sealed = sealKey(master, dataKey, { scheme: SealScheme.Kms, keyVersion: 7, context });
+  const header = sealed.subarray(0, 10);
+  const salt = sealed.subarray(10, 42);
+  const hkdf = await crypto.subtle.importKey("raw", new Uint8Array(master), "HKDF", false, [
+    "deriveBits",
+  ]);
+  const kek = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: salt.slice(),
+        info: new TextEncoder().encode("shale sse kek v1"),
+      },
+      hkdf,
+      256,
+    ),
+  );
+  const aad = new Uint8Array([...header, ...context]);
+  const box = chacha20poly1305(kek, new Uint8Array(12), aad).encrypt(dataKey);
+  ok(equalBytes(sealed.subarray(42), box));
+  // And the other way: a box sealed by @noble/ciphers opens.
+  const other = new Uint8Array([...header, ...salt, ...box]);
+  ok(equalBytes(openSealedKey(master, other, context), dataKey));
 });
 
 Deno.test("a sealed key does not open for another object, bucket, mode, key id or context", () => {

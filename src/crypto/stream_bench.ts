@@ -8,7 +8,8 @@
 import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 import { gcm } from "@noble/ciphers/aes.js";
 import { SSE_PACKAGE_BYTES } from "../config/limits.ts";
-import { nobleChaCha20Poly1305, type PackageCipher } from "./_package_cipher.ts";
+import { nobleChaCha20Poly1305 } from "./_noble_cipher.ts";
+import type { PackageCipher } from "./_package_cipher.ts";
 import {
   createDecryptStream,
   createEncryptStream,

@@ -2,7 +2,7 @@ import { equal, ok, rejects, throws } from "node:assert/strict";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { SSE_PACKAGE_BYTES } from "../config/limits.ts";
 import { DecryptionFailed } from "./errors.ts";
-import { nobleChaCha20Poly1305 } from "./_package_cipher.ts";
+import { nobleChaCha20Poly1305 } from "./_noble_cipher.ts";
 import {
   ciphertextRange,
   createDecryptStream,
