@@ -19,8 +19,11 @@
  * 16384 and is flagged in its associated data, so truncation, reordering and extension all fail
  * authentication. The password is the secret key of whoever signed the request.
  */
-import { argon2id } from "hash-wasm";
 import { createCipheriv, createDecipheriv, pbkdf2Sync } from "node:crypto";
+import { lazy } from "../util/lazy.ts";
+
+// Loaded by the first Argon2id body: hash-wasm's CommonJS build costs start-up time (issue 6).
+const hashWasm = lazy(() => import("hash-wasm"));
 
 export const MADMIN_ARGON2ID_AES_GCM = 0x00;
 export const MADMIN_ARGON2ID_CHACHA20_POLY1305 = 0x01;
@@ -204,8 +207,9 @@ function deriveKey(id: number, password: string, salt: Uint8Array): Promise<Uint
       new Uint8Array(pbkdf2Sync(password, salt, PBKDF2_ITERATIONS, 32, "sha256")),
     );
   }
-  const run = () =>
-    argon2id({
+  const run = async () => {
+    const { argon2id } = await hashWasm();
+    return await argon2id({
       password,
       salt,
       iterations: ARGON2ID_TIME,
@@ -214,6 +218,7 @@ function deriveKey(id: number, password: string, salt: Uint8Array): Promise<Uint
       hashLength: 32,
       outputType: "binary",
     });
+  };
   const p = derivations.then(run, run);
   derivations = p.catch(() => {});
   return p;
