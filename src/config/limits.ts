@@ -185,6 +185,13 @@ export const STS_DURATION_SECONDS_DEFAULT = 3_600;
 export const STS_SESSION_POLICY_CHARS_MAX = 2_048;
 /** Live STS sessions held in memory (expired ones are dropped first when full). */
 export const STS_SESSIONS_MAX = 100_000;
+/** A stored STS session record (keys, token with its session policy); refused when larger. */
+export const STS_SESSION_RECORD_BYTES_MAX = 16 * KiB;
+/**
+ * A stored STS session is kept this long past its expiry (so a late request still gets
+ * ExpiredToken, as AWS answers), then deleted when next looked up.
+ */
+export const STS_SESSION_GRACE_SECONDS = 3_600;
 /** An STS form body (Action, Version, DurationSeconds, Policy, ...). */
 export const STS_BODY_BYTES_MAX = 16 * KiB;
 /** OpenID: after fetching the JWKS, wait this long before fetching it again for an unknown key id. */
