@@ -32,6 +32,7 @@ import {
 } from "../erasure/mod.ts";
 import type { ShaleObjectLayer } from "../object/object_layer.ts";
 import { ObjectNotFound } from "../object/errors.ts";
+import { COMMIT_MARKER } from "../object/_set.ts";
 import {
   dataDirName,
   decodeName,
@@ -235,6 +236,11 @@ export async function healObject(
           };
           if (inline) rec.inline = concat(inlineBufs.get(slot) ?? []);
           else if (v.dataDir !== "") {
+            // As a commit: a crash before the record leaves a marker for start-up recovery.
+            await d.writeFile(
+              `${TMP_DIR}/${tmpId}/${COMMIT_MARKER}`,
+              new TextEncoder().encode(`${kp.dir}\n${v.dataDir}`),
+            );
             await d.remove(`${kp.dir}/${dataDirName(v.dataDir)}`);
             await d.rename(tmpDir, `${kp.dir}/${dataDirName(v.dataDir)}`);
           }

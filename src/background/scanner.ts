@@ -25,6 +25,8 @@ export interface ScannerOptions {
   startDelayMs?: number;
   /** Every object checked is also counted here (metrics). */
   totals?: HealTotals;
+  /** SHALE_SCANNER_INTERVAL=off: start() does nothing (heal on read and admin heals remain). */
+  off?: boolean;
 }
 
 export class HealScanner {
@@ -33,6 +35,7 @@ export class HealScanner {
   readonly #rate: number;
   readonly #startDelayMs: number;
   readonly #totals: HealTotals | undefined;
+  readonly #off: boolean;
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
   /** Walks finished since start, and the counters of the last one. */
@@ -45,9 +48,11 @@ export class HealScanner {
     this.#rate = opts.objectsPerSecondMax ?? SCANNER_OBJECTS_PER_SECOND_MAX;
     this.#startDelayMs = opts.startDelayMs ?? SCANNER_START_DELAY_MS;
     this.#totals = opts.totals;
+    this.#off = opts.off ?? false;
   }
 
   start(): void {
+    if (this.#off) return;
     this.#running ??= this.#loop();
   }
 
@@ -98,15 +103,17 @@ export class HealScanner {
 }
 
 /**
- * Reads SHALE_SCANNER_INTERVAL (a duration: "90s", "5m", "1h", "500ms", or seconds) and
- * SHALE_SCANNER_OBJECTS_PER_SECOND; throws a sentence naming the variable when one is invalid.
+ * Reads SHALE_SCANNER_INTERVAL (a duration: "90s", "5m", "1h", "500ms", or seconds; "off" stops
+ * the scanner) and SHALE_SCANNER_OBJECTS_PER_SECOND; throws a sentence naming the variable when
+ * one is invalid.
  */
 export function scannerOptionsFromEnv(
   env: (name: string) => string | undefined,
-): { intervalMs?: number; objectsPerSecondMax?: number; startDelayMs?: number } {
-  const out: { intervalMs?: number; objectsPerSecondMax?: number; startDelayMs?: number } = {};
+): Omit<ScannerOptions, "totals"> {
+  const out: Omit<ScannerOptions, "totals"> = {};
   const interval = env("SHALE_SCANNER_INTERVAL");
-  if (interval !== undefined && interval !== "") {
+  if (interval === "off") out.off = true;
+  else if (interval !== undefined && interval !== "") {
     out.intervalMs = parseDurationMs(interval, "SHALE_SCANNER_INTERVAL");
     // A short interval is a test or dev set-up: start the first walk at once as well.
     out.startDelayMs = Math.min(out.intervalMs, SCANNER_START_DELAY_MS);

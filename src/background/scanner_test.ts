@@ -141,6 +141,7 @@ Deno.test("scanner settings come from SHALE_SCANNER_INTERVAL and SHALE_SCANNER_O
   );
   assert.equal(scannerOptionsFromEnv(env({ SHALE_SCANNER_INTERVAL: "2h" })).intervalMs, 7_200_000);
   assert.equal(scannerOptionsFromEnv(env({ SHALE_SCANNER_INTERVAL: "90" })).intervalMs, 90_000);
+  assert.deepEqual(scannerOptionsFromEnv(env({ SHALE_SCANNER_INTERVAL: "off" })), { off: true });
   assert.throws(() => scannerOptionsFromEnv(env({ SHALE_SCANNER_INTERVAL: "soon" })), /duration/);
   assert.throws(
     () => scannerOptionsFromEnv(env({ SHALE_SCANNER_OBJECTS_PER_SECOND: "0" })),

@@ -529,6 +529,12 @@ export class ErasureSet {
         if (!unreadable || opts.conditions !== undefined) throw e;
       }
       this.#checkConditions(current, opts.conditions, bucket, key);
+      const newDataDir = build(0).dataDir;
+      // Without `place` no marker came with the data: if old data dirs go after this record, a
+      // crash in between would leave them unreferenced, so mark the key dir for start-up.
+      const marker = opts.place === undefined
+        ? await this.#markKeyDir(before, kp.dir, newDataDir)
+        : undefined;
       const committed = await Promise.all(this.slots.map(async (d, i) => {
         if (d === undefined || !opts.alive[i]) return false;
         try {
@@ -542,7 +548,6 @@ export class ErasureSet {
         }
       }));
       const ok = committed.filter(Boolean).length;
-      const newDataDir = build(0).dataDir;
       if (ok < g.writeQuorum) {
         // Roll back every drive that was asked to commit: one that failed may still have
         // renamed its new record into place before failing to sync the directory.
@@ -558,6 +563,7 @@ export class ErasureSet {
             logger.error("Rollback failed on a drive", { drive: d.path, bucket, key, error: e });
           }
         }));
+        if (marker !== undefined) await this.#removeTmp(marker);
         this.ctx.touched(bucket); // listings may have seen the rolled-back record
         throw new QuorumLost(
           `Only ${ok} of ${g.n} drives committed, write quorum is ${g.writeQuorum}`,
@@ -570,11 +576,36 @@ export class ErasureSet {
         if (d === undefined || !committed[i]) return;
         await this.#removeDataDirs(d, kp.dir, newDataDir).catch(() => {});
       }));
+      if (marker !== undefined) await this.#removeTmp(marker);
       this.ctx.touched(bucket);
       return build(0);
     } finally {
       unlock();
     }
+  }
+
+  /**
+   * When a record of the key names a data dir other than `keep` (or cannot be read), writes a
+   * commit marker naming the key dir on every drive and returns its tmp id: start-up removes the
+   * data dirs no record names in marked key dirs (FORMAT.md, "Start-up recovery").
+   */
+  async #markKeyDir(before: ReadResult[], dir: string, keep: string): Promise<string | undefined> {
+    const named = before.some((r) => {
+      if (r.state !== "ok") return false;
+      try {
+        return decodeObjectRecord(r.bytes).versions.some((v) =>
+          v.dataDir !== "" && v.dataDir !== keep
+        );
+      } catch {
+        return true;
+      }
+    });
+    if (!named) return undefined;
+    const id = crypto.randomUUID();
+    await Promise.all(
+      this.slots.map((d) => d && writeCommitMarker(d, id, dir, "").catch(() => {})),
+    );
+    return id;
   }
 
   async #removeDataDirs(d: Drive, dir: string, keep: string): Promise<void> {
@@ -691,6 +722,7 @@ export class ErasureSet {
       if (before.every((r) => r.state !== "ok")) {
         if (this.#absent(before) || this.#allAnswered(before)) return;
       }
+      const marker = await this.#markKeyDir(before, kp.dir, "");
       const done = await Promise.all(this.slots.map(async (d) => {
         if (d === undefined) return false;
         try {
@@ -705,6 +737,7 @@ export class ErasureSet {
         }
       }));
       const ok = done.filter(Boolean).length;
+      if (marker !== undefined) await this.#removeTmp(marker);
       const wq = this.geometryFor("STANDARD").writeQuorum;
       this.ctx.touched(bucket);
       if (ok < wq) {
@@ -1361,8 +1394,7 @@ class SetObjectReader implements ObjectReader {
       finished = true;
       closeBefore(Number.POSITIVE_INFINITY);
       this.#streams--;
-      // Another stream of this reader (SSE reads a part's IV beside its data) keeps the lock.
-      if (this.#streams === 0) this.#release();
+      this.#release();
     };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {

@@ -13,6 +13,7 @@ import {
   CorruptRecord,
   dataDirName,
   decodeFormat,
+  decodeName,
   decodeObjectRecord,
   type Drive,
   encodeFormat,
@@ -239,9 +240,11 @@ export async function startDrives(
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * A crash after a data dir was moved into place but before its record was written leaves an
- * orphan; the commit marker left in tmp names it. Data dirs the drive's record does not reference
- * are removed (a drive without the record cannot serve that data anyway).
+ * Start-up recovery (FORMAT.md): every commit that moves data into a key dir, replaces a record
+ * naming a data dir, or deletes one first leaves a marker in tmp naming the key dir. A crash
+ * before the marker went leaves data dirs no record refers to (moved in before the record was
+ * written, or left after it); in each marked key dir the data dirs the drive's record does not
+ * name are removed. Bounded by the writes in flight at the crash: no namespace walk.
  */
 async function recoverInterruptedCommits(d: Drive): Promise<void> {
   let entries;
@@ -256,24 +259,32 @@ async function recoverInterruptedCommits(d: Drive): Promise<void> {
       const marker = await d.tryReadFile(`${TMP_DIR}/${e.name}/${COMMIT_MARKER}`, 8192);
       if (marker === undefined) continue;
       const [dir, dataDir] = new TextDecoder().decode(marker).split("\n");
-      if (dir === undefined || dir === "" || dataDir === undefined || !UUID_RE.test(dataDir)) {
+      if (dir === undefined || dir === "" || dir.split("/").some((s) => s === ".." || s === "")) {
         continue;
       }
-      let referenced = false;
+      if (dataDir !== undefined && dataDir !== "" && !UUID_RE.test(dataDir)) continue;
+      // A corrupt record names nothing: heal rebuilds this drive's shards from the others.
+      let named = new Set<string>();
       const meta = await d.tryReadFile(`${dir}/${META_FILE}`, METADATA_RECORD_BYTES_MAX);
       if (meta !== undefined) {
         try {
-          referenced = decodeObjectRecord(meta).versions.some((v) => v.dataDir === dataDir);
+          named = new Set(decodeObjectRecord(meta).versions.map((v) => v.dataDir));
         } catch (err) {
           if (!(err instanceof CorruptRecord)) throw err;
         }
       }
-      if (!referenced && await d.stat(`${dir}/${dataDirName(dataDir)}`) !== undefined) {
-        await d.remove(`${dir}/${dataDirName(dataDir)}`);
-        logger.info("Removed the data of a write interrupted before its commit", {
-          drive: d.path,
-          dir,
-        });
+      let listed;
+      try {
+        listed = await d.list(dir);
+      } catch (err) {
+        if (err instanceof FileNotFound) continue;
+        throw err;
+      }
+      for (const f of listed) {
+        const name = decodeName(f.name);
+        if (name.kind !== "dataDir" || named.has(name.dataDir)) continue;
+        await d.remove(`${dir}/${dataDirName(name.dataDir)}`);
+        logger.info("Removed the data of a write interrupted by a crash", { drive: d.path, dir });
       }
     } catch (err) {
       logger.warn("Could not check an interrupted write", { drive: d.path, error: err });

@@ -219,3 +219,45 @@ Deno.test("data moved into place by a write that crashed before its record is re
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("data dirs a crashed overwrite or delete left unreferenced are removed at start", async () => {
+  const { root, paths } = await tempPaths(4, "leftover");
+  try {
+    const l = await openObjectLayer({ drives: paths });
+    await l.makeBucket("bkt");
+    const data = new Uint8Array(300 * 1024).map((_, i) => i % 11);
+    for (const key of ["k", "gone"]) {
+      await l.putObject("bkt", key, bodyOf(data), { size: data.length, metadata: { user: {} } });
+    }
+    await l.close();
+    const enc = new TextEncoder();
+    const old = crypto.randomUUID();
+    for (const p of paths) {
+      const d = new FsDrive(p);
+      const live = (await d.list("bkt/k")).find((e) => e.name.startsWith("~") && e.isDir)!;
+      // An overwrite that wrote its record but crashed before removing the old data dir.
+      await d.writeFile(`bkt/k/~${old}/part.1`, new Uint8Array(10));
+      await d.writeFile(
+        `.shale.sys/tmp/t1/commit.target`,
+        enc.encode(`bkt/k\n${live.name.slice(1)}`),
+      );
+      // A delete that removed the record but crashed before the data dir went.
+      await d.remove("bkt/gone/~meta");
+      await d.writeFile(`.shale.sys/tmp/t2/commit.target`, enc.encode(`bkt/gone\n`));
+    }
+    const again = await openObjectLayer({ drives: paths });
+    for (const p of paths) {
+      assert.deepEqual(
+        (await filesUnder(`${p}/bkt/k`)).filter((f) => f.includes(old)),
+        [],
+        `${p}: the old data dir went`,
+      );
+      assert.deepEqual(await filesUnder(`${p}/bkt/gone`).catch(() => []), [], p);
+    }
+    const r = await again.openObject("bkt", "k");
+    assert.deepEqual(await readAll(r.stream(0, data.length)), data);
+    await again.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
