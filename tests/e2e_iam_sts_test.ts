@@ -231,3 +231,53 @@ Deno.test("STS AssumeRole: temporary credentials work, are checked, narrowed and
     equal(await server.stop(), 0);
   }
 });
+
+Deno.test("STS sessions survive a server restart and stop when the parent user is disabled", async () => {
+  let server = await startServer({ drives: 4, keepData: true });
+  const clients: S3Client[] = [];
+  const user = { accessKey: "nightly", secretKey: "nightly-secret" };
+  const admin = async (method: string, target: string, body = "") => {
+    const r = await signedFetch(server, server, method, `/minio/admin/v3/${target}`, body);
+    equal(r.status, 200, await r.text());
+  };
+  try {
+    const root = clientFor(server);
+    clients.push(root);
+    await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await admin("PUT", "add-user?accessKey=nightly", JSON.stringify({ secretKey: user.secretKey }));
+    await admin(
+      "POST",
+      "idp/builtin/policy/attach",
+      JSON.stringify({ policies: ["readwrite"], user: "nightly" }),
+    );
+    const role = await assumeRole(server, user, { DurationSeconds: "900" });
+    equal(role.status, 200, role.text);
+    const t = role.temporary!;
+
+    equal(await server.stop(), 0);
+    server = await startServer({ drivePaths: server.drivePaths, keepData: true });
+    const session = sessionClient(server, t);
+    clients.push(session);
+    await session.send(new PutObjectCommand({ Bucket: BUCKET, Key: "after-restart", Body: "x" }));
+    const got = await session.send(new GetObjectCommand({ Bucket: BUCKET, Key: "after-restart" }));
+    equal(new TextDecoder().decode(await bodyBytes(got.Body)), "x");
+    const forged = sessionClient(server, t, t.sessionToken.slice(0, -2) + "AA");
+    clients.push(forged);
+    equal(
+      await errorCode(forged.send(new GetObjectCommand({ Bucket: BUCKET, Key: "after-restart" }))),
+      "InvalidTokenId",
+      "the stored token is still the one checked",
+    );
+
+    await admin("PUT", "set-user-status?accessKey=nightly&status=disabled");
+    const code = await errorCode(
+      session.send(new GetObjectCommand({ Bucket: BUCKET, Key: "after-restart" })),
+    );
+    ok(["AccessDenied", "InvalidAccessKeyId"].includes(code), `a disabled parent: ${code}`);
+  } finally {
+    for (const c of clients) c.destroy();
+    await server.stop();
+    await Deno.remove(server.drivePaths[0]!.replace(/\/disk1$/, ""), { recursive: true })
+      .catch(() => {});
+  }
+});

@@ -5,30 +5,37 @@
  * - The session token is a JWT (HS256, via jose) signed with a server key derived from the root
  *   secret, so every node with the same root credentials can check it. It names the access key,
  *   the parent user, the expiry and the session policy.
- * - The temporary secret is kept in memory with its session (SigV4 needs it before the token is
- *   read); lookups return the token and expiry, so the auth layer refuses a request whose
- *   x-amz-security-token differs (InvalidTokenId) or that arrives after expiry (ExpiredToken).
+ * - SigV4 needs the temporary secret before it reads the token, so each session is also stored,
+ *   before its credentials are handed out, as one object `sts/<accessKey>.json` in the reserved
+ *   IAM bucket (erasure-coded like the IAM document), with the secret sealed by AES-256-GCM under
+ *   a key derived from the root secret. Sessions are cached in memory; a key not in the cache is
+ *   read from the drives, so sessions survive a restart until they expire. Lookups return the
+ *   token and expiry, so the auth layer refuses a request whose x-amz-security-token differs
+ *   (InvalidTokenId) or that arrives after expiry (ExpiredToken). A stored session found long
+ *   expired (STS_SESSION_GRACE_SECONDS) is deleted when next looked up.
  * - On every request `identity` verifies the token again (signature, expiry against the server
  *   clock, claims matching the key) and re-reads the parent user: a parent disabled or removed
  *   stops its sessions at once.
  * - Permissions are the parent's, intersected with the session policy when one was given.
- *
- * Unlike MinIO: sessions live in memory only (a restart ends them; MinIO persists them in IAM).
  */
 import { lazy } from "../util/lazy.ts";
-import { createHmac } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import type { Credentials } from "../auth/types.ts";
 import {
   STS_DURATION_SECONDS_DEFAULT,
   STS_DURATION_SECONDS_MAX,
   STS_DURATION_SECONDS_MIN,
+  STS_SESSION_GRACE_SECONDS,
   STS_SESSION_POLICY_CHARS_MAX,
+  STS_SESSION_RECORD_BYTES_MAX,
   STS_SESSIONS_MAX,
 } from "../config/limits.ts";
 import type { Identity } from "./identity.ts";
 import { InvalidIdentityToken, type OidcProvider } from "./oidc.ts";
 import { parsePolicy } from "./policy.ts";
-import { type IamStore, randomKey } from "./store.ts";
+import { ObjectNotFound } from "../object/errors.ts";
+import { IAM_BUCKET, type IamStore, randomKey } from "./store.ts";
 
 // Loaded by the first STS call or session request: most servers never use it (issue 6: start-up).
 const jose = lazy(() => import("jose"));
@@ -70,10 +77,28 @@ export interface AssumedRole {
 }
 
 const ISSUER = "shale-sts";
+const SESSION_FORMAT = "shale-sts-session";
+const SESSION_VERSION = 1;
+/** STS access keys as issued: 20 upper-case letters and digits (others are never read). */
+const SESSION_KEY = /^[A-Z0-9]{20}$/;
+
+/** A stored session (`sts/<accessKey>.json`); the secret is sealed, base64 iv || ct || tag. */
+interface StoredSession {
+  format: typeof SESSION_FORMAT;
+  version: number;
+  accessKey: string;
+  sealedSecret: string;
+  sessionToken: string;
+  expiresMs: number;
+  parent: string;
+  policy?: string;
+  webPolicies?: string[];
+}
 
 export class StsService {
   readonly #sessions = new Map<string, Session>();
   readonly #key: Uint8Array;
+  readonly #sealKey: Uint8Array;
   readonly #now: () => Date;
   readonly #durationMin: number;
   readonly #oidc: OidcProvider | undefined;
@@ -81,6 +106,9 @@ export class StsService {
   constructor(readonly store: IamStore, options: StsOptions) {
     this.#key = new Uint8Array(
       createHmac("sha256", options.rootSecretKey).update("shale sts session token v1").digest(),
+    );
+    this.#sealKey = new Uint8Array(
+      createHmac("sha256", options.rootSecretKey).update("shale sts session secret v1").digest(),
     );
     this.#now = options.now ?? (() => new Date());
     this.#durationMin = options.durationSecondsMin ?? STS_DURATION_SECONDS_MIN;
@@ -174,23 +202,29 @@ export class StsService {
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expiration.getTime() / 1000))
       .sign(this.#key);
-    this.#remember(accessKey, {
+    const session: Session = {
       credentials: { accessKey, secretKey, sessionToken, expiresAt: expiration },
       parent,
       ...(policy !== undefined ? { policy } : {}),
       ...(webPolicies !== undefined ? { webPolicies } : {}),
-    });
+    };
+    this.#makeRoom();
+    await this.#persist(session);
+    this.#remember(accessKey, session);
     return { accessKey, secretKey, sessionToken, expiration, parent };
   }
 
-  /** The temporary credentials of a live (or just expired) session. */
-  lookup(accessKey: string): Credentials | undefined {
-    return this.#sessions.get(accessKey)?.credentials;
+  /** The temporary credentials of a live (or just expired) session, from memory or the drives. */
+  lookup(accessKey: string): Credentials | undefined | Promise<Credentials | undefined> {
+    const cached = this.#sessions.get(accessKey);
+    if (cached !== undefined) return cached.credentials;
+    if (!SESSION_KEY.test(accessKey)) return undefined;
+    return this.#session(accessKey).then((s) => s?.credentials);
   }
 
   /** Who a session key acts as; undefined when the token no longer verifies. */
   async identity(accessKey: string): Promise<Identity | undefined> {
-    const session = this.#sessions.get(accessKey);
+    const session = await this.#session(accessKey);
     if (session === undefined) return undefined;
     const { jwtVerify } = await jose();
     try {
@@ -222,18 +256,120 @@ export class StsService {
     return identity;
   }
 
-  #remember(accessKey: string, session: Session): void {
-    if (this.#sessions.size >= STS_SESSIONS_MAX) {
-      const now = this.#now().getTime();
-      for (const [k, s] of this.#sessions) {
-        if (s.credentials.expiresAt.getTime() <= now) this.#sessions.delete(k);
-      }
-      if (this.#sessions.size >= STS_SESSIONS_MAX) {
-        throw new StsError("ServiceUnavailable", "Too many live sessions", 503);
-      }
+  /** Refuses a new session while STS_SESSIONS_MAX live ones are cached (expired ones go first). */
+  #makeRoom(): void {
+    if (this.#sessions.size < STS_SESSIONS_MAX) return;
+    const now = this.#now().getTime();
+    for (const [k, s] of this.#sessions) {
+      if (s.credentials.expiresAt.getTime() <= now) this.#sessions.delete(k);
     }
-    this.#sessions.set(accessKey, session);
+    if (this.#sessions.size >= STS_SESSIONS_MAX) {
+      throw new StsError("ServiceUnavailable", "Too many live sessions", 503);
+    }
   }
+
+  #remember(accessKey: string, session: Session): void {
+    if (this.#sessions.size < STS_SESSIONS_MAX) this.#sessions.set(accessKey, session);
+  }
+
+  /** A session from the cache, else from the drives (cached when found). */
+  async #session(accessKey: string): Promise<Session | undefined> {
+    const cached = this.#sessions.get(accessKey);
+    if (cached !== undefined) return cached;
+    if (!SESSION_KEY.test(accessKey)) return undefined;
+    const session = await this.#load(accessKey);
+    if (session === undefined) return undefined;
+    const expiredMs = this.#now().getTime() - session.credentials.expiresAt.getTime();
+    if (expiredMs > STS_SESSION_GRACE_SECONDS * 1000) {
+      await this.store.objects.deleteObject(IAM_BUCKET, sessionObject(accessKey)).catch(() => {});
+      return undefined;
+    }
+    this.#remember(accessKey, session);
+    return session;
+  }
+
+  async #persist(session: Session): Promise<void> {
+    const c = session.credentials;
+    const doc: StoredSession = {
+      format: SESSION_FORMAT,
+      version: SESSION_VERSION,
+      accessKey: c.accessKey,
+      sealedSecret: this.#seal(c.accessKey, c.secretKey),
+      sessionToken: c.sessionToken,
+      expiresMs: c.expiresAt.getTime(),
+      parent: session.parent,
+      ...(session.policy !== undefined ? { policy: session.policy } : {}),
+      ...(session.webPolicies !== undefined ? { webPolicies: session.webPolicies } : {}),
+    };
+    const bytes = new TextEncoder().encode(JSON.stringify(doc));
+    await this.store.objects.putObject(
+      IAM_BUCKET,
+      sessionObject(c.accessKey),
+      new Blob([bytes]).stream(),
+      { size: bytes.byteLength, metadata: { contentType: "application/json", user: {} } },
+    );
+  }
+
+  async #load(accessKey: string): Promise<Session | undefined> {
+    let reader;
+    try {
+      reader = await this.store.objects.openObject(IAM_BUCKET, sessionObject(accessKey));
+    } catch (e) {
+      if (e instanceof ObjectNotFound) return undefined;
+      throw e;
+    }
+    if (reader.info.size > STS_SESSION_RECORD_BYTES_MAX) {
+      reader.close();
+      throw new Error(`Stored STS session "${accessKey}" is ${reader.info.size} bytes, too large`);
+    }
+    const doc = JSON.parse(
+      await new Response(reader.stream(0, reader.info.size)).text(),
+    ) as StoredSession;
+    if (doc.format !== SESSION_FORMAT || doc.version > SESSION_VERSION) {
+      throw new Error(`Stored STS session has unknown format "${String(doc.format)}"`);
+    }
+    if (doc.accessKey !== accessKey) return undefined;
+    const secretKey = this.#unseal(accessKey, doc.sealedSecret);
+    if (secretKey === undefined) return undefined;
+    return {
+      credentials: {
+        accessKey,
+        secretKey,
+        sessionToken: doc.sessionToken,
+        expiresAt: new Date(doc.expiresMs),
+      },
+      parent: doc.parent,
+      ...(doc.policy !== undefined ? { policy: doc.policy } : {}),
+      ...(doc.webPolicies !== undefined ? { webPolicies: doc.webPolicies } : {}),
+    };
+  }
+
+  /** AES-256-GCM with the access key as associated data (a sealed secret cannot be moved). */
+  #seal(accessKey: string, secret: string): string {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const c = createCipheriv("aes-256-gcm", this.#sealKey, iv);
+    c.setAAD(new TextEncoder().encode(accessKey));
+    const body = Buffer.concat([c.update(secret, "utf8"), c.final()]);
+    return Buffer.concat([iv, body, c.getAuthTag()]).toString("base64");
+  }
+
+  #unseal(accessKey: string, sealed: string): string | undefined {
+    const bytes = Buffer.from(sealed, "base64");
+    if (bytes.byteLength < 12 + 16) return undefined;
+    try {
+      const d = createDecipheriv("aes-256-gcm", this.#sealKey, bytes.subarray(0, 12));
+      d.setAAD(new TextEncoder().encode(accessKey));
+      d.setAuthTag(bytes.subarray(bytes.byteLength - 16));
+      return Buffer.concat([d.update(bytes.subarray(12, bytes.byteLength - 16)), d.final()])
+        .toString("utf8");
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function sessionObject(accessKey: string): string {
+  return `sts/${accessKey}.json`;
 }
 
 /** The AssumeRole answer as AWS STS writes it (values are base64url or alphanumeric). */
@@ -270,7 +406,7 @@ export function stsErrorXml(e: StsError, requestId: string): string {
 
 /** Root, IAM users, service accounts and STS sessions behind one CredentialStore. */
 export function iamCredentialStore(store: IamStore, sts: StsService): {
-  lookup(accessKey: string): Credentials | undefined;
+  lookup(accessKey: string): Credentials | undefined | Promise<Credentials | undefined>;
   identity(accessKey: string): Identity | undefined | Promise<Identity | undefined>;
 } {
   return {

@@ -33,7 +33,7 @@ Deno.test("AssumeRole gives temporary credentials acting as the user until they 
     new URLSearchParams("DurationSeconds=900"),
   );
   assert.equal(role.expiration.toISOString(), "2026-11-25T12:15:00.000Z");
-  const looked = creds.lookup(role.accessKey);
+  const looked = await creds.lookup(role.accessKey);
   assert.equal(looked?.secretKey, role.secretKey);
   assert.equal(looked?.sessionToken, role.sessionToken);
   assert.equal(role.sessionToken.split(".").length, 3, "a JWT");
@@ -120,4 +120,36 @@ Deno.test("the AssumeRole XML carries the credentials as AWS STS writes them", a
   assert.match(xml, /<AccessKeyId>[A-Z0-9]{20}<\/AccessKeyId>/);
   assert.match(xml, /<Expiration>2026-11-25T13:00:00Z<\/Expiration>/);
   assert.ok(xml.includes(`<SessionToken>${role.sessionToken}</SessionToken>`));
+});
+
+Deno.test("a session outlives its StsService (a restart) and stops when its parent is disabled", async () => {
+  const { store, sts } = await setup();
+  const policy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }],
+  });
+  const role = await sts.assumeRole(
+    store.identity("alice")!,
+    new URLSearchParams({ Policy: policy }),
+  );
+  // A new service over the same drives, as after a restart: nothing in memory.
+  const again = new StsService(store, {
+    rootSecretKey: ROOT.secretKey,
+    now: () => new Date("2026-11-25T12:30:00Z"),
+  });
+  const creds = iamCredentialStore(store, again);
+  const looked = await creds.lookup(role.accessKey);
+  assert.equal(looked?.secretKey, role.secretKey);
+  assert.equal(looked?.sessionToken, role.sessionToken);
+  const id = await creds.identity(role.accessKey);
+  assert.ok(await can(id, "s3:GetObject", "k"));
+  assert.ok(!await can(id, "s3:PutObject", "k"), "the session policy survives too");
+  // Another root secret derives other keys: the stored secret does not open, the token fails.
+  const other = new StsService(store, { rootSecretKey: "another-root-secret" });
+  assert.equal(await other.lookup(role.accessKey), undefined);
+  await store.setUserStatus("alice", "disabled");
+  assert.equal(await creds.identity(role.accessKey), undefined, "parent disabled");
+  await store.setUserStatus("alice", "enabled");
+  assert.ok(await creds.identity(role.accessKey));
+  assert.equal(await creds.lookup("NOSUCHSESSIONKEY0000"), undefined);
 });
