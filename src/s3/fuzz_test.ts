@@ -148,7 +148,7 @@ function signed(
 }
 
 async function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`${what}: no answer in ${PER_INPUT_MS_MAX} ms`)),
@@ -301,7 +301,7 @@ Deno.test("fuzzed request documents get S3 errors, never InternalError, a hang o
     }
     assert.deepEqual(errors, []);
   } finally {
-    setLogSink(undefined);
+    setLogSink((line) => console.log(line));
     await layer.close();
   }
 });
@@ -344,7 +344,7 @@ Deno.test("a request document past its cap is refused without reading much furth
       assert.ok(pulled <= cap + 2 * chunk.length, `${t.name} read ${pulled} bytes (cap ${cap})`);
     }
   } finally {
-    setLogSink(undefined);
+    setLogSink((line) => console.log(line));
     await layer.close();
   }
 });
@@ -489,7 +489,7 @@ Deno.test("random requests through the whole handler never answer InternalError"
     console.log(`handler: ${n} requests, statuses ${JSON.stringify([...statuses])}`);
     assert.deepEqual(errors, []);
   } finally {
-    setLogSink(undefined);
+    setLogSink((line) => console.log(line));
     await layer.close();
   }
 });
