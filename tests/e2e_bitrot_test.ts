@@ -3,8 +3,9 @@
  * metadata records (inline data included) on the drives, then GETs (whole and ranged) of every
  * object. Flips confined to m drives: every read is byte-exact. Flips anywhere: every read is
  * byte-exact or fails (500 InternalError for detected bitrot, 503 SlowDown for a lost quorum),
- * never other bytes; an object that fails is written again and then reads back right. Each seed
- * writes fresh objects, so flips do not pile up across seeds.
+ * never other bytes; an object that fails is written again and then reads back right. Then
+ * `shale admin heal` of the seed's keys leaves every drive with good shards and records of every
+ * object (checked file by file). Each seed writes fresh objects, so flips do not pile up.
  * SHALE_SEED=<n> replays one seed; SHALE_BITROT_SEEDS=<n> runs more (default 10).
  */
 import assert from "node:assert/strict";
@@ -18,6 +19,7 @@ import {
 import { META_FILE } from "../src/storage/key_path.ts";
 import { startServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
+import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
 
 const FIXED = Deno.env.get("SHALE_SEED");
 const FIRST = Number(FIXED ?? Date.now() % 1_000_000);
@@ -131,7 +133,7 @@ Deno.test({
   async fn() {
     const s = await startServer({
       drives: DRIVES,
-      env: { SHALE_STORAGE_CLASS_STANDARD: `EC:${PARITY}` },
+      env: { SHALE_STORAGE_CLASS_STANDARD: `EC:${PARITY}`, SHALE_PROMETHEUS_AUTH_TYPE: "public" },
     });
     const s3 = clientFor(s, { maxAttempts: 1 });
     const t: Tally = { flips: 0, reads: 0, errors: 0, wrong: 0 };
@@ -182,10 +184,24 @@ Deno.test({
               rewritten++;
             }
           }
+          // The bad shards and records are healed: every drive holds good ones again.
+          const prefix = `s${seed}/${phase === "anywhere" ? "any" : "parity"}`;
+          const heal = await healThroughAdminApi(s, `${bucket}/${prefix}`);
+          assert.equal(heal.code, 0, heal.lines.join("\n"));
+          assert.deepEqual(
+            await allShardProblems(s.drivePaths, bucket, objects.keys()),
+            [],
+            `seed ${seed} ${phase}: shards left bad after heal`,
+          );
         }
       }
+      // Objects healed by any path (mostly on read: a read that meets a bad shard queues a heal).
+      const metrics = await (await fetch(`${s.endpoint}/minio/v2/metrics/cluster`)).text();
+      const healed = Number(/^minio_heal_objects_heal_total (\S+)$/m.exec(metrics)?.[1]);
       console.log(
-        `bitrot totals ${JSON.stringify({ seeds: SEEDS, ...t, withinParityReads, rewritten })}`,
+        `bitrot totals ${
+          JSON.stringify({ seeds: SEEDS, ...t, withinParityReads, rewritten, healed })
+        }`,
       );
       assert.equal(t.wrong, 0);
     } finally {
