@@ -9,7 +9,8 @@
  *   rolled back to their old record and QuorumLost is thrown. Old data dirs go after the commit.
  * - Read: every drive's record is read; the version that a read quorum (k) of drives agrees on
  *   (same mod time, data dir and ETag) wins. Shards come only from drives that agree with it.
- * - A drive that fails mid-operation is dropped for that operation only (heal comes with issue 5).
+ * - A drive that fails mid-operation is dropped for that operation only; a read that meets a
+ *   missing or bad record or shard tells `ctx.damaged`, and src/background heals the key.
  */
 import {
   ERASURE_BLOCK_BYTES,
