@@ -18,8 +18,8 @@ export interface CorsRule {
 
 const METHODS = new Set(["GET", "PUT", "HEAD", "POST", "DELETE"]);
 
-export function parseCorsXml(text: string): CorsRule[] {
-  const root = parseXml(text, "CORSConfiguration", [
+export async function parseCorsXml(text: string): Promise<CorsRule[]> {
+  const root = await parseXml(text, "CORSConfiguration", [
     "CORSRule",
     "AllowedOrigin",
     "AllowedMethod",

@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepEqual, equal, rejects } from "node:assert/strict";
 import { S3Error } from "./errors.ts";
 import { corsResponseHeaders, matchCorsRule, parseCorsXml } from "./_cors.ts";
 
@@ -13,8 +13,8 @@ const XML = `<CORSConfiguration>
   <CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule>
 </CORSConfiguration>`;
 
-Deno.test("parses rules and matches origin, method and requested headers", () => {
-  const rules = parseCorsXml(XML);
+Deno.test("parses rules and matches origin, method and requested headers", async () => {
+  const rules = await parseCorsXml(XML);
   equal(rules.length, 2);
   const r = matchCorsRule(rules, "https://app.example.com", "PUT", ["x-amz-date", "content-type"]);
   equal(r, rules[0]);
@@ -24,8 +24,8 @@ Deno.test("parses rules and matches origin, method and requested headers", () =>
   equal(matchCorsRule(rules, "https://anything.test", "HEAD"), rules[1]);
 });
 
-Deno.test("answers a preflight with the allowed methods, headers and max age", () => {
-  const [rule] = parseCorsXml(XML);
+Deno.test("answers a preflight with the allowed methods, headers and max age", async () => {
+  const [rule] = await parseCorsXml(XML);
   deepEqual(
     corsResponseHeaders(rule!, "https://app.example.com", {
       preflight: true,
@@ -43,21 +43,21 @@ Deno.test("answers a preflight with the allowed methods, headers and max age", (
   );
 });
 
-Deno.test("refuses unknown methods, two wildcards and empty configurations", () => {
+Deno.test("refuses unknown methods, two wildcards and empty configurations", async () => {
   const is = (code: string) => (e: unknown) => e instanceof S3Error && e.code === code;
-  throws(
+  await rejects(
     () =>
       parseCorsXml(
         "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>",
       ),
     is("InvalidRequest"),
   );
-  throws(
+  await rejects(
     () =>
       parseCorsXml(
         "<CORSConfiguration><CORSRule><AllowedOrigin>*.*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>",
       ),
     is("InvalidRequest"),
   );
-  throws(() => parseCorsXml("<CORSConfiguration/>"), is("MalformedXML"));
+  await rejects(() => parseCorsXml("<CORSConfiguration/>"), is("MalformedXML"));
 });

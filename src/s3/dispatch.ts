@@ -489,7 +489,7 @@ async function authorizeDeleteObjects(
   );
   let keys: string[] = [];
   try {
-    const root = parseXml(await readBoundedText(probe.body().stream), "Delete", ["Object"]);
+    const root = await parseXml(await readBoundedText(probe.body().stream), "Delete", ["Object"]);
     keys = children(root, "Object").map((o) => childText(o, "Key") ?? "");
   } catch {
     keys = [];

@@ -3,9 +3,12 @@
  * a byte bound (XML_BODY_BYTES_MAX) and only then parsed with fast-xml-parser, entities off and
  * DOCTYPEs refused, so no entity expansion can grow it; malformed input is MalformedXML.
  */
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { XML_BODY_BYTES_MAX } from "../config/limits.ts";
+import { lazy } from "../util/lazy.ts";
 import { S3Error } from "./errors.ts";
+
+// Loaded by the first request with an XML body: ~17 ms CPU of every start otherwise (issue 6).
+const fastXmlParser = lazy(() => import("fast-xml-parser"));
 
 export const S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -128,7 +131,12 @@ export type XmlNode = string | { [name: string]: XmlNode | XmlNode[] };
  * Parses a request document and returns its root element, checking the root's name. Elements in
  * `arrays` always come back as arrays. Malformed input, a DOCTYPE or another root is MalformedXML.
  */
-export function parseXml(text: string, root: string, arrays: readonly string[] = []): XmlNode {
+export async function parseXml(
+  text: string,
+  root: string,
+  arrays: readonly string[] = [],
+): Promise<XmlNode> {
+  const { XMLParser, XMLValidator } = await fastXmlParser();
   if (text.trim() === "" || /<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) {
     throw new S3Error("MalformedXML");
   }

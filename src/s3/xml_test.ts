@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "node:assert/strict";
+import { deepEqual, equal, rejects, throws } from "node:assert/strict";
 import { S3Error } from "./errors.ts";
 import { children, childText, escapeXml, parseXml, readBoundedText, XmlWriter } from "./xml.ts";
 
@@ -38,8 +38,8 @@ Deno.test("refuses to print a document with unclosed elements", () => {
   throws(() => w.toString());
 });
 
-Deno.test("parses a DeleteObjects document with entities, spaces and empty keys", () => {
-  const root = parseXml(
+Deno.test("parses a DeleteObjects document with entities, spaces and empty keys", async () => {
+  const root = await parseXml(
     `<?xml version="1.0"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\n` +
       `<Quiet>true</Quiet><Object><Key> a &amp; b &#x263A; </Key></Object><Object><Key/></Object>\n</Delete>`,
     "Delete",
@@ -49,7 +49,7 @@ Deno.test("parses a DeleteObjects document with entities, spaces and empty keys"
   deepEqual(children(root, "Object").map((o) => childText(o, "Key")), [" a & b \u263A ", ""]);
 });
 
-Deno.test("answers MalformedXML for broken, empty, foreign-rooted and DOCTYPE documents", () => {
+Deno.test("answers MalformedXML for broken, empty, foreign-rooted and DOCTYPE documents", async () => {
   for (
     const text of [
       "",
@@ -60,7 +60,7 @@ Deno.test("answers MalformedXML for broken, empty, foreign-rooted and DOCTYPE do
       "<Delete/><Delete/>",
     ]
   ) {
-    throws(
+    await rejects(
       () => parseXml(text, "Delete"),
       (e) => e instanceof S3Error && e.code === "MalformedXML",
     );

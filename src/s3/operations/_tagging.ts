@@ -3,8 +3,11 @@ import { S3Error } from "../errors.ts";
 import { checkTags } from "../_metadata.ts";
 import { children, childText, parseXml, S3_XMLNS, XmlWriter } from "../xml.ts";
 
-export function parseTaggingXml(text: string, max: number): Array<[string, string]> {
-  const root = parseXml(text, "Tagging", ["Tag"]);
+export async function parseTaggingXml(
+  text: string,
+  max: number,
+): Promise<Array<[string, string]>> {
+  const root = await parseXml(text, "Tagging", ["Tag"]);
   const sets = children(root, "TagSet");
   if (sets.length !== 1) throw new S3Error("MalformedXML");
   const tags: Array<[string, string]> = [];

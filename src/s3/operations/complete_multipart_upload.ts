@@ -19,7 +19,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   const uploadId = uploadIdParam(ctx);
   const conditions = writeConditionsFromHeaders(ctx.headers);
   const upload = await ctx.objects.getMultipartUpload(ctx.bucket, ctx.key, uploadId);
-  const root = parseXml(await readXmlBody(ctx), "CompleteMultipartUpload", ["Part"]);
+  const root = await parseXml(await readXmlBody(ctx), "CompleteMultipartUpload", ["Part"]);
   const parts: CompletePart[] = children(root, "Part").map((p) => {
     const num = childText(p, "PartNumber")?.trim() ?? "";
     const etag = childText(p, "ETag");

@@ -12,7 +12,7 @@ import { childText, parseXml, readBoundedText } from "../xml.ts";
 export async function createBucket(ctx: RequestContext): Promise<Response> {
   const text = await readBoundedText(ctx.body().stream);
   if (text.trim() !== "") {
-    const root = parseXml(text, "CreateBucketConfiguration", []);
+    const root = await parseXml(text, "CreateBucketConfiguration", []);
     const location = childText(root, "LocationConstraint")?.trim() ?? "";
     if (location !== "" && location !== ctx.region) {
       throw new S3Error("IllegalLocationConstraintException", {

@@ -22,7 +22,7 @@ interface Outcome {
  */
 export async function deleteObjects(ctx: RequestContext): Promise<Response> {
   await ctx.objects.getBucketInfo(ctx.bucket);
-  const root = parseXml(await readXmlBody(ctx), "Delete", ["Object"]);
+  const root = await parseXml(await readXmlBody(ctx), "Delete", ["Object"]);
   const quiet = childText(root, "Quiet")?.trim().toLowerCase() === "true";
   const objects = children(root, "Object");
   if (objects.length === 0 || objects.length > DELETE_OBJECTS_KEYS_MAX) {

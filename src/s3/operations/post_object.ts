@@ -70,7 +70,7 @@ export async function postObject(ctx: RequestContext): Promise<Response> {
   }
   const opts: PutObjectOptions = { size: -1, metadata };
   const tagging = form.fields.get("tagging");
-  if (tagging !== undefined) opts.tags = parseTaggingXml(tagging, OBJECT_TAGS_MAX);
+  if (tagging !== undefined) opts.tags = await parseTaggingXml(tagging, OBJECT_TAGS_MAX);
   const storageClass = form.fields.get("x-amz-storage-class");
   if (storageClass === "REDUCED_REDUNDANCY" || storageClass === "STANDARD") {
     opts.storageClass = storageClass;

@@ -6,7 +6,7 @@ import { readXmlBody } from "../_xml_body.ts";
 /** PutBucketCors: validated, then stored as JSON rules. */
 export async function putBucketCors(ctx: RequestContext): Promise<Response> {
   await ctx.objects.getBucketInfo(ctx.bucket);
-  const rules = parseCorsXml(await readXmlBody(ctx));
+  const rules = await parseCorsXml(await readXmlBody(ctx));
   await ctx.objects.putBucketConfig(ctx.bucket, "cors", JSON.stringify(rules));
   return emptyResponse(200);
 }

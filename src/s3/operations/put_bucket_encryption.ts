@@ -13,7 +13,9 @@ import { normalizeKeyId } from "../../crypto/mod.ts";
  */
 export async function putBucketEncryption(ctx: RequestContext): Promise<Response> {
   await ctx.objects.getBucketInfo(ctx.bucket);
-  const root = parseXml(await readXmlBody(ctx), "ServerSideEncryptionConfiguration", ["Rule"]);
+  const root = await parseXml(await readXmlBody(ctx), "ServerSideEncryptionConfiguration", [
+    "Rule",
+  ]);
   const rules = children(root, "Rule");
   if (rules.length !== 1) throw new S3Error("MalformedXML");
   const apply = children(rules[0]!, "ApplyServerSideEncryptionByDefault")[0];

@@ -6,7 +6,7 @@ import { parseTaggingXml } from "./_tagging.ts";
 
 export async function putBucketTagging(ctx: RequestContext): Promise<Response> {
   await ctx.objects.getBucketInfo(ctx.bucket);
-  const tags = parseTaggingXml(await readXmlBody(ctx), BUCKET_TAGS_MAX);
+  const tags = await parseTaggingXml(await readXmlBody(ctx), BUCKET_TAGS_MAX);
   await ctx.objects.putBucketConfig(
     ctx.bucket,
     "tagging",

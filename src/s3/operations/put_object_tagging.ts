@@ -7,7 +7,7 @@ import { parseTaggingXml } from "./_tagging.ts";
 
 export async function putObjectTagging(ctx: RequestContext): Promise<Response> {
   checkVersionId(ctx);
-  const tags = parseTaggingXml(await readXmlBody(ctx), OBJECT_TAGS_MAX);
+  const tags = await parseTaggingXml(await readXmlBody(ctx), OBJECT_TAGS_MAX);
   await ctx.objects.putObjectTags(ctx.bucket, ctx.key, tags);
   return emptyResponse(200);
 }
