@@ -207,6 +207,11 @@ export const HEAL_QUEUE_KEYS_MAX = 10_000;
 export const SCANNER_INTERVAL_MS = 60 * 60_000;
 /** Heal scanner: objects checked a second (SHALE_SCANNER_OBJECTS_PER_SECOND overrides). */
 export const SCANNER_OBJECTS_PER_SECOND_MAX = 100;
+/**
+ * Heal scanner: every this many walks one reads every shard frame (bitrot); the others compare
+ * records and shard file sizes only (MinIO's scanner also deep-scans only now and then).
+ */
+export const SCANNER_DEEP_EVERY_CYCLES = 16;
 /** Heal scanner: the first walk starts this long after start-up, so start-up stays quick. */
 export const SCANNER_START_DELAY_MS = 1_000;
 /** Heal sequences (admin API) remembered for their progress, the oldest finished forgotten first. */
