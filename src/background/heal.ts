@@ -60,15 +60,29 @@ export interface HealResult {
   bytes: number;
 }
 
-/** True when the drive holds every shard file of `v`, complete and with good frames. */
-async function shardsIntact(d: Drive, dir: string, v: VersionRecord): Promise<boolean> {
+/**
+ * True when the drive holds every shard file of `v`, complete, and (deep) with good frames. A
+ * shallow check only compares file sizes: it finds lost and short files, not flipped bits.
+ */
+async function shardsIntact(
+  d: Drive,
+  dir: string,
+  v: VersionRecord,
+  deep: boolean,
+): Promise<boolean> {
   if (v.inline !== undefined || v.dataDir === "") return v.inline !== undefined || v.size === 0;
   const { k, blockBytes } = v.erasure;
   for (const p of v.parts) {
     const l = partLayout(p.size, blockBytes, k);
+    const path = `${dir}/${dataDirName(v.dataDir)}/part.${p.number}`;
+    if (!deep) {
+      const st = await d.stat(path).catch(() => undefined);
+      if (st === undefined || st.size !== shardFileBytes(l)) return false;
+      continue;
+    }
     let r: FileReader | undefined;
     try {
-      r = await d.openFile(`${dir}/${dataDirName(v.dataDir)}/part.${p.number}`);
+      r = await d.openFile(path);
       if (r.size !== shardFileBytes(l)) return false;
       if (!checkShardHeader(await r.readAt(0, SHARD_HEADER_BYTES))) return false;
       for (let b = 0; b < l.blocks; b++) {
@@ -123,12 +137,17 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Heals one object: see "How this works" above. */
+/**
+ * Heals one object: see "How this works" above. `deep` (the default) reads and checks every
+ * shard frame; shallow only checks records and shard file sizes (the scanner's cheap walk).
+ */
 export async function healObject(
   layer: ShaleObjectLayer,
   bucket: string,
   key: string,
+  opts: { deep?: boolean } = {},
 ): Promise<HealResult> {
+  const deep = opts.deep ?? true;
   const set = layer.setFor(bucket, key);
   const kp = keyPath(bucket, key);
   const unlock = await set.ctx.locker.lock(`${bucket}/${key}`, "write");
@@ -148,7 +167,7 @@ export async function healObject(
     await Promise.all(set.slots.map(async (d, i) => {
       if (d === undefined) return;
       const mine = r.agreeing[i];
-      if (mine === undefined || !(await shardsIntact(d, kp.dir, mine))) damaged.push(i);
+      if (mine === undefined || !(await shardsIntact(d, kp.dir, mine, deep))) damaged.push(i);
     }));
     damaged.sort((a, b) => a - b);
     const orphansRemoved = await removeOrphans(set.slots, kp.dir, v.dataDir);
@@ -286,13 +305,13 @@ export class HealTotals {
 /** Heals one object and counts the outcome into each of `into` (never throws). */
 export async function healAndCount(
   layer: ShaleObjectLayer,
-  target: { bucket: string; key: string },
+  target: { bucket: string; key: string; deep?: boolean },
   into: Array<HealCounters | HealTotals | undefined>,
 ): Promise<HealResult | undefined> {
   const { bucket, key } = target;
   let res: HealResult | undefined;
   try {
-    res = await healObject(layer, bucket, key);
+    res = await healObject(layer, bucket, key, { deep: target.deep ?? true });
   } catch (e) {
     logger.warn("Heal failed", { bucket, key, error: e });
   }
@@ -334,6 +353,8 @@ export async function healBucket(
     prefix?: string;
     counters?: HealCounters;
     totals?: HealTotals;
+    /** Read every shard frame (default), or only compare records and file sizes. */
+    deep?: boolean;
   } = {},
 ): Promise<HealCounters> {
   const rate = opts.objectsPerSecondMax ?? HEAL_OBJECTS_PER_SECOND_MAX;
@@ -350,7 +371,11 @@ export async function healBucket(
     });
     for (const o of page.objects) {
       if (opts.signal?.aborted) break;
-      await healAndCount(layer, { bucket, key: o.key }, [c, mine, opts.totals]);
+      await healAndCount(layer, { bucket, key: o.key, deep: opts.deep ?? true }, [
+        c,
+        mine,
+        opts.totals,
+      ]);
       const due = started + (mine.scanned / rate) * 1000;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait, opts.signal);

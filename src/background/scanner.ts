@@ -1,6 +1,8 @@
 /**
  * The heal scanner: walks every bucket (the reserved IAM bucket included) and heals each object,
- * at most `objectsPerSecondMax` a second, then pauses `intervalMs` and walks again. It finds what
+ * at most `objectsPerSecondMax` a second, then pauses `intervalMs` and walks again; walks are
+ * shallow (records and shard file sizes) but for every SCANNER_DEEP_EVERY_CYCLES-th (every shard
+ * frame read, as MinIO's deep scan). Reads and admin heals always check deeply. It finds what
  * reads never touch: parity shards, objects nobody reads, an empty replacement drive formatted
  * into its slot at start-up (refilled by the first walk, which starts `startDelayMs` after
  * start-up), and data dirs left by crashed commits (healObject removes them).
@@ -8,6 +10,7 @@
  * `close()` stops it between two objects: shutdown waits for at most the object being healed.
  */
 import {
+  SCANNER_DEEP_EVERY_CYCLES,
   SCANNER_INTERVAL_MS,
   SCANNER_OBJECTS_PER_SECOND_MAX,
   SCANNER_START_DELAY_MS,
@@ -71,8 +74,13 @@ export class HealScanner {
     }
   }
 
-  /** One walk of every bucket; exported for tests and the admin trigger. */
+  /**
+   * One walk of every bucket. Deep (every shard frame read) every SCANNER_DEEP_EVERY_CYCLES-th
+   * walk; otherwise shallow (records and shard file sizes), so that a walk, the one right after
+   * start-up included, costs metadata reads, not a read of every byte stored.
+   */
   async walk(signal?: AbortSignal): Promise<HealCounters> {
+    const deep = (this.cycles + 1) % SCANNER_DEEP_EVERY_CYCLES === 0;
     const c = newCounters();
     const started = Date.now();
     try {
@@ -82,6 +90,7 @@ export class HealScanner {
           await healBucket(this.#layer, b.name, {
             objectsPerSecondMax: this.#rate,
             counters: c,
+            deep,
             ...(signal !== undefined ? { signal } : {}),
             ...(this.#totals !== undefined ? { totals: this.#totals } : {}),
           });
@@ -96,7 +105,12 @@ export class HealScanner {
     if (!signal?.aborted) {
       this.cycles++;
       this.last = c;
-      logger.info("Heal scan finished", { ...c, ms: Date.now() - started, cycle: this.cycles });
+      logger.info("Heal scan finished", {
+        ...c,
+        deep,
+        ms: Date.now() - started,
+        cycle: this.cycles,
+      });
     }
     return c;
   }

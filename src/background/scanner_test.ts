@@ -10,6 +10,7 @@ import { setLogSink } from "../util/logger.ts";
 import { healObject, HealTotals } from "./heal.ts";
 import { HealSequences } from "./heal_sequences.ts";
 import { HealScanner, scannerOptionsFromEnv } from "./scanner.ts";
+import { SCANNER_DEEP_EVERY_CYCLES } from "../config/limits.ts";
 
 setLogSink(() => {});
 const KiB = 1024;
@@ -147,4 +148,29 @@ Deno.test("scanner settings come from SHALE_SCANNER_INTERVAL and SHALE_SCANNER_O
     () => scannerOptionsFromEnv(env({ SHALE_SCANNER_OBJECTS_PER_SECOND: "0" })),
     /positive/,
   );
+});
+
+Deno.test("shallow walks find lost and short shard files; the periodic deep walk finds flipped bits", async () => {
+  const { drives, layer } = await setup();
+  // k/3 is 300 KiB + 7: shard files on every drive. Truncate one, flip a byte in another.
+  const files = async (d: MemoryDrive) => {
+    const dir = (await d.list("one/k/3")).find((e) => e.isDir)!.name;
+    return `one/k/3/${dir}/part.1`;
+  };
+  const short = await files(drives[0]!);
+  const b0 = await drives[0]!.readFile(short, 1 << 30);
+  await drives[0]!.writeFile(short, b0.subarray(0, b0.length - 1));
+  const flipped = await files(drives[1]!);
+  const b1 = await drives[1]!.readFile(flipped, 1 << 30);
+  b1[100] = b1[100]! ^ 0xff;
+  await drives[1]!.writeFile(flipped, b1);
+  const scanner = new HealScanner(layer, { objectsPerSecondMax: 10_000 });
+  const shallow = await scanner.walk();
+  assert.equal(shallow.healed, 1, "the short file is found by its size");
+  assert.deepEqual((await healObject(layer, "one", "k/3", { deep: false })).state, "ok");
+  scanner.cycles = SCANNER_DEEP_EVERY_CYCLES - 1;
+  const deep = await scanner.walk();
+  assert.equal(deep.healed, 1, "the flipped byte is found by its frame hash");
+  assert.equal(await needsHeal(layer), 0);
+  await layer.close();
 });
