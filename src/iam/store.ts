@@ -15,9 +15,13 @@
  *   their permissions are the parent's, narrowed by an optional inline policy, and they stop when
  *   they expire or their parent is disabled or removed.
  *
- * Unlike MinIO: the document is not encrypted at rest yet (MinIO encrypts IAM data with a key
- * derived from the root credentials or KMS).
+ * - The document is sealed at rest (AES-256-GCM under a key derived from the root secret key, as
+ *   MinIO encrypts IAM data with its root credentials), since it holds every user's and service
+ *   account's secret. Byte layout in README.md ("IAM document format"). A document sealed under
+ *   an earlier root secret opens with `previousRootSecretKeys` and is re-sealed under the current
+ *   one on the next change; plain JSON (format 1, before sealing) is still read.
  */
+import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import type { Credentials } from "../auth/types.ts";
 import {
   ACCESS_KEY_CHARS_MAX,
@@ -107,6 +111,8 @@ function emptyDocument(): IamDocument {
 
 export interface IamStoreOptions {
   root: Credentials;
+  /** Root secret keys used before the current one: a document sealed under one still opens. */
+  previousRootSecretKeys?: string[];
   /** Server clock (tests pass their own). */
   now?: () => Date;
 }
@@ -116,14 +122,20 @@ export class IamStore {
   #parsed = new Map<string, Policy>();
   #queue: Promise<unknown> = Promise.resolve();
   readonly #now: () => Date;
+  readonly #sealKeys: Uint8Array[];
 
-  private constructor(readonly objects: ObjectLayer, readonly root: Credentials, now?: () => Date) {
-    this.#now = now ?? (() => new Date());
+  private constructor(
+    readonly objects: ObjectLayer,
+    readonly root: Credentials,
+    options: IamStoreOptions,
+  ) {
+    this.#now = options.now ?? (() => new Date());
+    this.#sealKeys = [root.secretKey, ...(options.previousRootSecretKeys ?? [])].map(sealKey);
   }
 
   /** Opens (creating the reserved bucket on first start) and loads the document. */
   static async open(objects: ObjectLayer, options: IamStoreOptions): Promise<IamStore> {
-    const store = new IamStore(objects, options.root, options.now);
+    const store = new IamStore(objects, options.root, options);
     try {
       await objects.makeBucket(IAM_BUCKET);
     } catch (e) {
@@ -514,8 +526,10 @@ export class IamStore {
       reader.close();
       throw new Error(`IAM document is ${reader.info.size} bytes, over IAM_DOCUMENT_BYTES_MAX`);
     }
-    const text = await new Response(reader.stream(0, reader.info.size)).text();
-    const doc = JSON.parse(text) as IamDocument;
+    const bytes = new Uint8Array(
+      await new Response(reader.stream(0, reader.info.size)).arrayBuffer(),
+    );
+    const doc = JSON.parse(new TextDecoder().decode(this.#open(bytes))) as IamDocument;
     if (doc.format !== FORMAT || typeof doc.version !== "number" || doc.version > FORMAT_VERSION) {
       throw new Error(`IAM document has unknown format "${String(doc.format)}" v${doc.version}`);
     }
@@ -523,14 +537,90 @@ export class IamStore {
   }
 
   async #write(doc: IamDocument): Promise<void> {
-    const bytes = new TextEncoder().encode(JSON.stringify(doc));
-    if (bytes.byteLength > IAM_DOCUMENT_BYTES_MAX) {
+    const plain = new TextEncoder().encode(JSON.stringify(doc));
+    if (plain.byteLength + SEALED_OVERHEAD_BYTES > IAM_DOCUMENT_BYTES_MAX) {
       throw new IamError("InvalidArgument", "Too many users, groups or policies");
     }
+    const bytes = seal(this.#sealKeys[0]!, plain);
     await this.objects.putObject(IAM_BUCKET, IAM_OBJECT, new Blob([bytes]).stream(), {
       size: bytes.byteLength,
-      metadata: { contentType: "application/json", user: {} },
+      metadata: { contentType: "application/octet-stream", user: {} },
     });
+  }
+
+  /** The document's JSON: plain (format 1) or sealed under the current or a previous root key. */
+  #open(bytes: Uint8Array): Uint8Array {
+    if (!isSealed(bytes)) return bytes;
+    for (const key of this.#sealKeys) {
+      const plain = unseal(key, bytes);
+      if (plain !== undefined) return plain;
+    }
+    throw new Error(
+      "The IAM document does not open with the root secret key (sealed under another one, or " +
+        "damaged): start with the root credentials it was sealed under",
+    );
+  }
+}
+
+// The sealed IAM document: MAGIC[8] || version u8 (2) || nonce[12] || AES-256-GCM(JSON) || tag[16],
+// the first 9 bytes as associated data.
+const SEAL_MAGIC = new TextEncoder().encode("SHALEIAM");
+const SEAL_VERSION = 2;
+const SEAL_HEADER_BYTES = SEAL_MAGIC.byteLength + 1;
+const SEAL_NONCE_BYTES = 12;
+const SEAL_TAG_BYTES = 16;
+const SEALED_OVERHEAD_BYTES = SEAL_HEADER_BYTES + SEAL_NONCE_BYTES + SEAL_TAG_BYTES;
+
+function sealKey(rootSecretKey: string): Uint8Array {
+  return new Uint8Array(
+    createHmac("sha256", rootSecretKey).update("shale iam document v2").digest(),
+  );
+}
+
+function isSealed(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= SEALED_OVERHEAD_BYTES &&
+    SEAL_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+function seal(key: Uint8Array, plain: Uint8Array): Uint8Array<ArrayBuffer> {
+  const header = new Uint8Array(SEAL_HEADER_BYTES);
+  header.set(SEAL_MAGIC, 0);
+  header[SEAL_MAGIC.byteLength] = SEAL_VERSION;
+  const nonce = crypto.getRandomValues(new Uint8Array(SEAL_NONCE_BYTES));
+  const c = createCipheriv("aes-256-gcm", key, nonce);
+  c.setAAD(header);
+  const body = c.update(plain);
+  const tail = c.final();
+  const out = new Uint8Array(SEALED_OVERHEAD_BYTES + body.byteLength + tail.byteLength);
+  out.set(header, 0);
+  out.set(nonce, SEAL_HEADER_BYTES);
+  out.set(body, SEAL_HEADER_BYTES + SEAL_NONCE_BYTES);
+  out.set(tail, SEAL_HEADER_BYTES + SEAL_NONCE_BYTES + body.byteLength);
+  out.set(c.getAuthTag(), out.byteLength - SEAL_TAG_BYTES);
+  return out;
+}
+
+/** The plaintext, or undefined when the key is not the one it was sealed under (or damage). */
+function unseal(key: Uint8Array, bytes: Uint8Array): Uint8Array | undefined {
+  const version = bytes[SEAL_MAGIC.byteLength];
+  if (version !== SEAL_VERSION) {
+    throw new Error(`IAM document has unknown sealed version "${String(version)}"`);
+  }
+  const nonce = bytes.subarray(SEAL_HEADER_BYTES, SEAL_HEADER_BYTES + SEAL_NONCE_BYTES);
+  const d = createDecipheriv("aes-256-gcm", key, nonce);
+  d.setAAD(bytes.subarray(0, SEAL_HEADER_BYTES));
+  d.setAuthTag(bytes.subarray(bytes.byteLength - SEAL_TAG_BYTES));
+  try {
+    const body = d.update(
+      bytes.subarray(SEAL_HEADER_BYTES + SEAL_NONCE_BYTES, bytes.byteLength - SEAL_TAG_BYTES),
+    );
+    const tail = d.final();
+    const out = new Uint8Array(body.byteLength + tail.byteLength);
+    out.set(body, 0);
+    out.set(tail, body.byteLength);
+    return out;
+  } catch {
+    return undefined;
   }
 }
 

@@ -173,3 +173,56 @@ Deno.test("the reserved bucket is hidden from ListBuckets", async () => {
   assert.deepEqual((await layer.listBuckets()).map((b) => b.name), [IAM_BUCKET, "photos"]);
   assert.deepEqual((await hideIamBucket(layer).listBuckets()).map((b) => b.name), ["photos"]);
 });
+
+Deno.test("the IAM document is sealed at rest: no secret is readable on the drives", async () => {
+  const objects = await memoryLayer(4);
+  const store = await IamStore.open(objects, { root: ROOT });
+  await store.addUser("alice", "alice-very-secret");
+  const reader = await objects.openObject(IAM_BUCKET, "iam.json");
+  const stored = new Uint8Array(
+    await new Response(reader.stream(0, reader.info.size)).arrayBuffer(),
+  );
+  assert.equal(new TextDecoder().decode(stored.subarray(0, 8)), "SHALEIAM");
+  const text = new TextDecoder("latin1").decode(stored);
+  assert.ok(!text.includes("alice-very-secret") && !text.includes("alice"));
+  // The same root secret opens it again (a restart).
+  const again = await IamStore.open(objects, { root: ROOT });
+  assert.equal(again.lookup("alice")?.secretKey, "alice-very-secret");
+});
+
+Deno.test("a document sealed under a previous root secret opens with it and is re-sealed", async () => {
+  const objects = await memoryLayer(4);
+  const before = await IamStore.open(objects, { root: ROOT });
+  await before.addUser("alice", "alice-very-secret");
+  const rotated = { accessKey: "rootuser", secretKey: "new-root-secret-123" };
+  await assert.rejects(IamStore.open(objects, { root: rotated }), /does not open with the root/);
+  const store = await IamStore.open(objects, {
+    root: rotated,
+    previousRootSecretKeys: [ROOT.secretKey],
+  });
+  assert.equal(store.lookup("alice")?.secretKey, "alice-very-secret");
+  await store.addUser("bob", "bob-very-secret");
+  const after = await IamStore.open(objects, { root: rotated });
+  assert.equal(after.lookup("bob")?.secretKey, "bob-very-secret");
+});
+
+Deno.test("a plain JSON document (format 1, before sealing) is still read", async () => {
+  const objects = await memoryLayer(4);
+  await IamStore.open(objects, { root: ROOT });
+  const plain = new TextEncoder().encode(JSON.stringify({
+    format: "shale-iam",
+    version: 1,
+    users: {
+      alice: { accessKey: "alice", secretKey: "alicesecret", status: "enabled", policies: [] },
+    },
+    groups: {},
+    policies: {},
+    serviceAccounts: {},
+  }));
+  await objects.putObject(IAM_BUCKET, "iam.json", new Blob([plain]).stream(), {
+    size: plain.byteLength,
+    metadata: { contentType: "application/json", user: {} },
+  });
+  const store = await IamStore.open(objects, { root: ROOT });
+  assert.equal(store.lookup("alice")?.secretKey, "alicesecret");
+});
