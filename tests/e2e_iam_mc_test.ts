@@ -138,6 +138,10 @@ Deno.test("mc admin manages users, groups, policies, service accounts and access
           ["alice"],
           "readonly",
         ]);
+        const [entities] = await mcJson("admin", "policy", "entities", "shale", "--user", "alice");
+        deepEqual(entities.result.userMappings[0].memberOfMappings, [
+          { group: "readers", policies: ["readonly"] },
+        ]);
         await mcOk("admin", "group", "disable", "shale", "readers");
         await fails(get(alice, "uploads/a.txt"), ["AccessDenied"], "the group is disabled");
         await mcOk("admin", "group", "enable", "shale", "readers");

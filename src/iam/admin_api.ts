@@ -163,6 +163,11 @@ const ROUTES: Record<string, Route> = {
       return { policiesDetached: policies, updatedAt: new Date().toISOString() };
     },
   },
+  "GET idp/builtin/policy-entities": {
+    action: "admin:ListUserPolicies",
+    encrypt: true,
+    run: (store, q) => Promise.resolve(policyEntities(store, q)),
+  },
   "PUT update-group-members": {
     action: "admin:AddUserToGroup",
     run: async (store, _q, body) => {
@@ -309,6 +314,45 @@ const ROUTES: Record<string, Route> = {
     run: (_store, _q, _body, url) => Promise.resolve(serverInfo(url.host)),
   },
 };
+
+/**
+ * MinIO's PolicyEntitiesResult (`mc admin policy entities`): for the users, groups and policies
+ * asked about, who has which policy; with nothing asked, every mapping.
+ */
+function policyEntities(store: IamStore, q: URLSearchParams): Record<string, unknown> {
+  const users = q.getAll("user");
+  const groups = q.getAll("group");
+  const policies = q.getAll("policy");
+  const all = users.length === 0 && groups.length === 0 && policies.length === 0;
+  const allGroups = store.listGroups();
+  const groupMapping = (g: { name: string; policies: string[] }) => ({
+    group: g.name,
+    policies: g.policies,
+  });
+  const userMappings = store.listUsers()
+    .filter((u) => all || users.includes(u.accessKey))
+    .map((u) => {
+      const memberOf = allGroups.filter((g) => g.members.includes(u.accessKey));
+      return {
+        user: u.accessKey,
+        policies: u.policies,
+        ...(memberOf.length > 0 ? { memberOfMappings: memberOf.map(groupMapping) } : {}),
+      };
+    });
+  const groupMappings = allGroups.filter((g) => all || groups.includes(g.name)).map(groupMapping);
+  const policyNames = all ? Object.keys(store.listPolicies()) : policies;
+  const policyMappings = policyNames.map((p) => ({
+    policy: p,
+    users: store.listUsers().filter((u) => u.policies.includes(p)).map((u) => u.accessKey),
+    groups: allGroups.filter((g) => g.policies.includes(p)).map((g) => g.name),
+  })).filter((m) => !all || m.users.length > 0 || m.groups.length > 0);
+  return {
+    timestamp: new Date().toISOString(),
+    ...(all || users.length > 0 ? { userMappings } : {}),
+    ...(all || groups.length > 0 ? { groupMappings } : {}),
+    ...(all || policies.length > 0 ? { policyMappings } : {}),
+  };
+}
 
 function accountSummary(sa: ServiceAccountRecord): Record<string, unknown> {
   return {
