@@ -7,6 +7,10 @@
  * Shale's.
  *
  *   deno run -A bench/startup_bench.ts [runs]     (default 10 runs each)
+ *   deno run -A bench/startup_bench.ts [runs] --compare <checkout>
+ *
+ * `--compare` also starts another checkout's main.ts (say `git archive <commit> | tar -x -C dir`),
+ * interleaved run by run with this one, so that a before/after pair sees the same machine load.
  *
  * Each run uses a fresh working directory, so `./data/dev` is formatted every time (the cold case);
  * a second start on the same folder (the warm case, the figure issue 6 asks for) is measured too.
@@ -22,7 +26,10 @@
  * CPU from the child while it starts (on 2 cores a 1 ms poll loop does).
  */
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const runs = Number(Deno.args[0] ?? 10);
+const compareAt = Deno.args.indexOf("--compare");
+const compareDir = compareAt >= 0 ? Deno.args[compareAt + 1] : undefined;
+if (compareAt >= 0 && compareDir === undefined) throw new Error("--compare needs a checkout");
+const runs = Number(Deno.args.find((a, i) => i !== compareAt + 1 && /^\d+$/.test(a)) ?? 10);
 
 async function shaleFlags(): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
@@ -138,10 +145,20 @@ await Deno.writeTextFile(
     `onListen() { console.log(JSON.stringify({ message: "Listening" })); } }, ` +
     `() => new Response(null));\n`,
 );
-const shale = (port: number) => [
+interface Target {
+  name: string;
+  main: string;
+  cold: Start[];
+  again: Start[];
+}
+const targets: Target[] = [{ name: "", main: MAIN, cold: [], again: [] }];
+if (compareDir !== undefined) {
+  targets.push({ name: ` [${compareDir}]`, main: `${compareDir}/main.ts`, cold: [], again: [] });
+}
+const shale = (main: string, port: number) => [
   "run",
   ...flags,
-  MAIN,
+  main,
   "server",
   "--dev",
   "--address",
@@ -150,39 +167,48 @@ const shale = (port: number) => [
 try {
   // One untimed start fills caches (module graph, emit and V8 code caches, npm resolution) as a
   // long-lived host would have them; the same for the baseline.
-  const warm = `${root}/warmup`;
-  await Deno.mkdir(warm);
-  let port = freePort();
-  await timeToReady(shale(port), warm, port);
+  let port;
+  for (const t of targets) {
+    const warm = `${root}/warmup${targets.indexOf(t)}`;
+    await Deno.mkdir(warm);
+    port = freePort();
+    await timeToReady(shale(t.main, port), warm, port);
+  }
   port = freePort();
   await timeToReady(["run", "--allow-net", baselineScript, String(port)], root, port);
-  const cold: Start[] = [];
-  const again: Start[] = [];
   const baseline: Start[] = [];
   for (let i = 0; i < runs; i++) {
-    const cwd = `${root}/run${i}`;
-    await Deno.mkdir(cwd);
-    for (const list of [cold, again]) {
-      port = freePort();
-      list.push(await timeToReady(shale(port), cwd, port));
+    for (const t of targets) {
+      const cwd = `${root}/run${i}-${targets.indexOf(t)}`;
+      await Deno.mkdir(cwd);
+      for (const list of [t.cold, t.again]) {
+        port = freePort();
+        list.push(await timeToReady(shale(t.main, port), cwd, port));
+      }
     }
     port = freePort();
     baseline.push(
       await timeToReady(["run", "--allow-net", baselineScript, String(port)], root, port),
     );
   }
-  console.log(summary("shale server --dev, fresh ./data/dev", cold));
-  console.log(summary("shale server --dev, existing ./data/dev", again));
+  for (const t of targets) {
+    console.log(summary(`shale server --dev, fresh ./data/dev${t.name}`, t.cold));
+    console.log(summary(`shale server --dev, existing ./data/dev${t.name}`, t.again));
+  }
   console.log(summary("baseline: deno run of a bare Deno.serve", baseline));
-  console.log(`phases, fresh ./data/dev (median ms):    ${phaseSummary(cold)}`);
-  console.log(`phases, existing ./data/dev (median ms): ${phaseSummary(again)}`);
-  console.log(
-    `Shale's own start (median, existing drive, minus baseline): wall ${
-      (median(again.map((s) => s.wallMs)) - median(baseline.map((s) => s.wallMs))).toFixed(1)
-    } ms, CPU ${
-      (median(again.map((s) => s.cpuMs)) - median(baseline.map((s) => s.cpuMs))).toFixed(1)
-    } ms; goal: start-to-ready under 100 ms`,
-  );
+  for (const t of targets) {
+    console.log(`phases, fresh ./data/dev${t.name} (median ms):    ${phaseSummary(t.cold)}`);
+    console.log(`phases, existing ./data/dev${t.name} (median ms): ${phaseSummary(t.again)}`);
+  }
+  for (const t of targets) {
+    console.log(
+      `Shale's own start${t.name} (median, existing drive, minus baseline): wall ${
+        (median(t.again.map((s) => s.wallMs)) - median(baseline.map((s) => s.wallMs))).toFixed(1)
+      } ms, CPU ${
+        (median(t.again.map((s) => s.cpuMs)) - median(baseline.map((s) => s.cpuMs))).toFixed(1)
+      } ms; goal: start-to-ready under 100 ms`,
+    );
+  }
 } finally {
   await Deno.remove(root, { recursive: true });
 }
