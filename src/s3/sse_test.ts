@@ -1,0 +1,274 @@
+/**
+ * SSE through the S3 handler over a real object layer, with the stored ciphertext and metadata
+ * tampered with through the object layer (beyond what erasure coding would repair): every read
+ * fails with an error and never returns bytes that are not the plaintext.
+ */
+import { equal, notEqual, ok } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { sha256Hex, signRequestForTest } from "../auth/testing.ts";
+import { Kms } from "../crypto/mod.ts";
+import { openObjectLayer } from "../object/mod.ts";
+import type { ObjectLayer, ObjectMetadata } from "../object/types.ts";
+import { setLogSink } from "../util/logger.ts";
+import { staticCredentialStore } from "./credentials.ts";
+import { createS3Handler, type S3Handler } from "./dispatch.ts";
+
+const CREDS = { accessKey: "unit-test-key", secretKey: "unit-test-secret" };
+const PACKAGE = 64 * 1024;
+const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
+console.log(`sse_test seed ${SEED} (replay with SHALE_SEED=${SEED})`);
+
+function bytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function signed(
+  method: string,
+  path: string,
+  options: { body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> } = {},
+): Request {
+  const url = new URL(`http://127.0.0.1:9000${path}`);
+  const body = options.body ?? new Uint8Array(0);
+  const s = signRequestForTest(
+    {
+      method,
+      rawPath: url.pathname,
+      rawQuery: url.search.slice(1),
+      headers: new Headers({
+        host: url.host,
+        ...(body.length > 0 ? { "content-length": String(body.length) } : {}),
+        ...options.headers,
+      }),
+    },
+    { ...CREDS, region: "us-east-1", payloadHash: sha256Hex(body) },
+  );
+  return new Request(url, {
+    method,
+    headers: s.headers,
+    ...(body.length > 0 ? { body } : {}),
+  });
+}
+
+interface Fixture {
+  objects: ObjectLayer;
+  handle: S3Handler;
+  call: (req: Request) => Promise<Response>;
+}
+
+async function withServer(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "shale-sse-unit-" });
+  const objects = await openObjectLayer({ drives: [1, 2, 3, 4].map((i) => `${dir}/d${i}`) });
+  const kms = Kms.open({ name: "unit-key", key: crypto.getRandomValues(new Uint8Array(32)) });
+  const handle = createS3Handler({
+    objects,
+    credentials: staticCredentialStore([CREDS]),
+    region: "us-east-1",
+    domains: [],
+    sse: { kms },
+  });
+  const call = (req: Request) => handle(req, { remoteAddress: "127.0.0.1:40000" });
+  setLogSink(() => {});
+  try {
+    equal((await call(signed("PUT", "/tamper"))).status, 200);
+    await fn({ objects, handle, call });
+  } finally {
+    setLogSink((line) => console.error(line));
+    await objects.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(s).arrayBuffer());
+}
+
+/** Replaces the stored bytes (and optionally metadata) of an object through the object layer. */
+async function rewrite(
+  objects: ObjectLayer,
+  key: string,
+  change: {
+    data?: (stored: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
+    metadata?: (m: ObjectMetadata) => ObjectMetadata;
+    to?: string;
+  },
+): Promise<void> {
+  const r = await objects.openObject("tamper", key);
+  const stored = await readAll(r.stream(0, r.info.size));
+  const data = change.data?.(stored) ?? stored;
+  const metadata = change.metadata?.(r.info.metadata) ?? r.info.metadata;
+  await objects.putObject("tamper", change.to ?? key, new Blob([data]).stream(), {
+    size: data.length,
+    metadata,
+  });
+}
+
+/** What a GET yields: the bytes it delivered before it ended, and whether it ended in error. */
+async function getOutcome(
+  f: Fixture,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; delivered: Uint8Array; failed: boolean }> {
+  const res = await f.call(signed("GET", `/tamper/${key}`, { headers }));
+  if (res.status !== 200 || res.body === null) {
+    await res.body?.cancel();
+    return { status: res.status, delivered: new Uint8Array(0), failed: true };
+  }
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let failed = false;
+  try {
+    for await (const c of res.body) chunks.push(c as Uint8Array<ArrayBuffer>);
+  } catch {
+    failed = true;
+  }
+  return {
+    status: res.status,
+    delivered: new Uint8Array(await new Blob(chunks).arrayBuffer()),
+    failed,
+  };
+}
+
+/** The read failed, and whatever it delivered first is a prefix of the plaintext. */
+function assertFailedSafely(
+  outcome: { delivered: Uint8Array; failed: boolean },
+  plaintext: Uint8Array,
+  what: string,
+): void {
+  ok(outcome.failed, `${what}: the read succeeded`);
+  ok(outcome.delivered.length < plaintext.length, `${what}: delivered everything`);
+  ok(
+    outcome.delivered.every((b, i) => b === plaintext[i]),
+    `${what}: delivered bytes that are not the plaintext`,
+  );
+}
+
+const SSE_S3 = { "x-amz-server-side-encryption": "AES256" };
+
+async function put(
+  f: Fixture,
+  key: string,
+  body: Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = SSE_S3,
+): Promise<void> {
+  const res = await f.call(signed("PUT", `/tamper/${key}`, { body, headers }));
+  equal(res.status, 200, await res.text());
+}
+
+Deno.test("a flipped ciphertext bit fails the read at its package", async () => {
+  await withServer(async (f) => {
+    const plain = bytes(4 * PACKAGE + 100, SEED);
+    await put(f, "flip", plain);
+    const ok200 = await getOutcome(f, "flip");
+    equal(ok200.failed, false);
+    equal(
+      createHash("md5").update(ok200.delivered).digest("hex"),
+      createHash("md5").update(plain).digest("hex"),
+    );
+    for (const at of [0, 2 * (PACKAGE + 16) + 77, 4 * (PACKAGE + 16) + 3]) {
+      await put(f, "flip", plain);
+      await rewrite(f.objects, "flip", {
+        data: (c) => {
+          const d = c.slice();
+          d[at]! ^= 0x10;
+          return d;
+        },
+      });
+      assertFailedSafely(await getOutcome(f, "flip"), plain, `bit flipped at ${at}`);
+    }
+  });
+});
+
+Deno.test("a truncated, reordered or padded package stream fails the read", async () => {
+  await withServer(async (f) => {
+    const plain = bytes(3 * PACKAGE + 5, SEED + 1);
+    const P = PACKAGE + 16;
+    const cases: Array<[string, (c: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>]> = [
+      ["cut after two packages", (c) => c.slice(0, 2 * P)],
+      ["cut inside a package", (c) => c.slice(0, 2 * P + 100)],
+      ["last package dropped to its tag", (c) => c.slice(0, 3 * P + 16)],
+      ["packages 0 and 1 swapped", (c) => {
+        const d = c.slice();
+        d.set(c.subarray(P, 2 * P), 0);
+        d.set(c.subarray(0, P), P);
+        return d;
+      }],
+      ["a package repeated", (c) => {
+        const d = c.slice();
+        d.set(c.subarray(0, P), P);
+        return d;
+      }],
+      ["16 bytes appended", (c) => new Uint8Array([...c, ...new Uint8Array(16)])],
+    ];
+    for (const [what, change] of cases) {
+      await put(f, "stream", plain);
+      await rewrite(f.objects, "stream", { data: change });
+      assertFailedSafely(await getOutcome(f, "stream"), plain, what);
+    }
+  });
+});
+
+Deno.test("a sealed key copied onto another object, or a whole object moved, does not open", async () => {
+  await withServer(async (f) => {
+    const a = bytes(PACKAGE + 9, SEED + 2);
+    const b = bytes(PACKAGE + 9, SEED + 3);
+    await put(f, "a", a);
+    await put(f, "b", b);
+    const ra = await f.objects.getObjectInfo("tamper", "a");
+    // b's sealed key (and IV) replaced by a's: a's key is bound to a's name.
+    await rewrite(f.objects, "b", {
+      metadata: (m) => ({ ...m, internal: { ...ra.metadata.internal } }),
+    });
+    const onB = await getOutcome(f, "b");
+    assertFailedSafely(onB, b, "sealed key of a on b");
+    notEqual(onB.status, 200);
+    // a's ciphertext and record together under another name.
+    await rewrite(f.objects, "a", { to: "moved" });
+    assertFailedSafely(await getOutcome(f, "moved"), a, "a moved to another name");
+    // SSE-C: the same, answered 403 as a wrong key.
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const ssec = {
+      "x-amz-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
+      "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
+        "base64",
+      ),
+    };
+    await put(f, "c1", a, ssec);
+    await rewrite(f.objects, "c1", { to: "c2" });
+    const moved = await getOutcome(f, "c2", ssec);
+    equal(moved.status, 403);
+    equal((await getOutcome(f, "c1", ssec)).failed, false);
+  });
+});
+
+Deno.test("SSE-C keys over plain HTTP are refused unless the client is on loopback", async () => {
+  await withServer(async (f) => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const ssec = {
+      "x-amz-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
+      "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
+        "base64",
+      ),
+    };
+    const body = bytes(10, SEED);
+    const remote = await f.handle(
+      signed("PUT", "/tamper/http", { body, headers: ssec }),
+      { remoteAddress: "192.0.2.7:5000" },
+    );
+    equal(remote.status, 400);
+    ok((await remote.text()).includes("secure connection"));
+    const local = await f.handle(
+      signed("PUT", "/tamper/http", { body, headers: ssec }),
+      { remoteAddress: "[::1]:5000" },
+    );
+    equal(local.status, 200);
+  });
+});
