@@ -683,3 +683,55 @@ async function fetchSigned(
     ...(method === "GET" ? {} : { body: payload }),
   });
 }
+
+Deno.test({
+  name: "boto3 stores and reads SSE-S3, SSE-KMS and SSE-C objects, single and multipart",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { preferBinary, run } = await import("./clients/_run.ts");
+    const python = preferBinary(["/usr/bin/python3"], "python3");
+    const suite = new URL("./clients/boto3_sse_suite.py", import.meta.url).pathname;
+    const server = await startServer({
+      drives: 4,
+      env: { SHALE_KMS_SECRET_KEY: `boto-key:${b64(MASTER)}` },
+    });
+    const dir = await Deno.makeTempDir({ prefix: "shale-boto3-sse-" });
+    try {
+      const res = await run(python, [suite], {
+        cwd: dir,
+        env: {
+          HOME: dir,
+          SHALE_ENDPOINT: server.endpoint,
+          SHALE_ACCESS_KEY: server.accessKey,
+          SHALE_SECRET_KEY: server.secretKey,
+          SHALE_REGION: server.region,
+          SHALE_WORKDIR: dir,
+          SHALE_BUCKET: "boto3-sse",
+          SHALE_KMS_KEY_ID: "boto-key",
+        },
+      });
+      const last = res.stdout.trim().split("\n").at(-1) ?? "";
+      const report = JSON.parse(last === "" ? "{}" : last) as {
+        ok?: boolean;
+        checks?: string[];
+        failed?: string;
+        error?: string;
+      };
+      ok(report.ok, `boto3 SSE check failed: ${report.failed}: ${report.error}\n${res.stderr}`);
+      equal(res.code, 0, res.stderr);
+      deepEqual(report.checks, [
+        "creates the bucket",
+        "SSE-S3 put, head and ranged get",
+        "SSE-KMS put with a key id and get",
+        "SSE-C put and get; head without the key is 400, with another key 403",
+        "upload_file and download_file multipart with SSE-C, SSE-S3 and SSE-KMS",
+        "copy_object from SSE-C to SSE-C with a new key and to SSE-KMS",
+        "bucket default encryption applies to a plain put",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      equal(await server.stop(), 0);
+    }
+  },
+});
