@@ -203,6 +203,16 @@ Deno.test({
           JSON.stringify({ seeds: SEEDS, ...t, withinParityReads, rewritten, healed })
         }`,
       );
+      // The closing figures, one shape across the crash, drive loss and bitrot suites.
+      console.log(`figures ${
+        JSON.stringify({
+          suite: "bitrot",
+          seeds: SEEDS,
+          faults: t.flips,
+          objectsChecked: t.reads,
+          lost: t.wrong,
+        })
+      }`);
       assert.equal(t.wrong, 0);
     } finally {
       s3.destroy();

@@ -372,6 +372,16 @@ Deno.test({
         await checkStartupCleaned(s, seed, totals);
       }
       console.log(`crash totals ${JSON.stringify(totals)}`);
+      // The closing figures, one shape across the crash, drive loss and bitrot suites.
+      console.log(`figures ${
+        JSON.stringify({
+          suite: "crash",
+          seeds: totals.seeds,
+          faults: totals.kills,
+          objectsChecked: totals.keysChecked,
+          lost: totals.lost,
+        })
+      }`);
       assert.equal(totals.lost, 0);
       assert.equal(totals.orphanDataDirs, 0);
     } finally {

@@ -205,6 +205,16 @@ for (const how of ["removed", "emptied", "unreadable"] as const) {
           "NoSuchKey",
         );
         console.log(`drive loss totals ${JSON.stringify({ how, seed: SEED, ...totals })}`);
+        // The closing figures, one shape across the crash, drive loss and bitrot suites.
+        console.log(`figures ${
+          JSON.stringify({
+            suite: `drive loss (${how})`,
+            seeds: 1,
+            faults: totals.faults,
+            objectsChecked: totals.objectsChecked,
+            lost: totals.lost,
+          })
+        }`);
         assert.equal(totals.lost, 0);
       } finally {
         for (const r of restore) await r().catch(() => {});
