@@ -7,6 +7,8 @@ import { EllipsisError, expandDriveArgs } from "./ellipsis.ts";
 import {
   ROOT_PASSWORD_LENGTH_MIN,
   ROOT_USER_LENGTH_MIN,
+  SCANNER_INTERVAL_MS,
+  SCANNER_OBJECTS_PER_SECOND_MAX,
   USAGE_SCAN_INTERVAL_MS,
 } from "./limits.ts";
 import { VERSION } from "./version.ts";
@@ -76,7 +78,7 @@ export const MAIN_HELP = `Shale ${VERSION}: a self-hosted, S3-compatible object 
 Usage:
   shale server DIR... [flags]    serve the S3 API on erasure-coded drives
   shale server --dev             try it out: one local drive, known credentials, a bucket
-  shale admin COMMAND ...        manage users, groups, policies and service accounts
+  shale admin COMMAND ...        manage users, groups, policies and service accounts; heal
   shale --help                   this text
   shale --version                print the version
 
@@ -121,6 +123,9 @@ Environment:
                                makes) or "public"; metrics at /minio/v2/metrics/{cluster,node,bucket}
   SHALE_USAGE_SCAN_INTERVAL_MS bucket usage is recounted at most this often, after writes
                                (default ${USAGE_SCAN_INTERVAL_MS})
+  SHALE_SCANNER_INTERVAL       pause between two walks of the heal scanner over every object: "30s",
+                               "5m", "1h" (default ${SCANNER_INTERVAL_MS / 60_000} minutes) or "off"
+  SHALE_SCANNER_OBJECTS_PER_SECOND  objects the heal scanner checks a second (default ${SCANNER_OBJECTS_PER_SECOND_MAX})
   SHALE_KMS_SECRET_KEY         "name:base64 of 32 bytes": the built-in KMS's root key, for SSE-S3 and
                                SSE-KMS (MINIO_KMS_SECRET_KEY accepted; or a file named by
                                SHALE_KMS_SECRET_KEY_FILE). Without it SSE-S3/SSE-KMS answer 501, and
