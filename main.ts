@@ -91,6 +91,11 @@ async function serve(config: ServerConfig): Promise<number> {
     if (generated) console.log(`Generated root credentials, stored in ${file} (mode 0600)`);
   }
   phase("credentialsMs");
+  // Reads that need no drive start now and are awaited where they were (issue 6: start-up
+  // time); settled() keeps a failure from being an unhandled rejection meanwhile, and the
+  // errors are reported in the same order as before.
+  const tlsRead = settled(readCertificates(config.certsDir));
+  const kmsOpened = settled(openKms(config.dev));
   let objects;
   try {
     objects = await openObjectLayer({
@@ -106,25 +111,23 @@ async function serve(config: ServerConfig): Promise<number> {
     throw e;
   }
   phase("objectLayerMs");
-  let tls;
-  try {
-    tls = await readCertificates(config.certsDir);
-  } catch (e) {
+  const tlsResult = await tlsRead;
+  if (!tlsResult.ok) {
+    const e = tlsResult.error;
     console.error(`shale: ${e instanceof Error ? e.message : String(e)}`);
     await objects.close();
     return 1;
   }
-  if (config.dev) {
-    try {
-      await objects.makeBucket(DEV_BUCKET);
-    } catch (e) {
+  const tls = tlsResult.value;
+  // The dev bucket and the IAM bucket are independent: both are made (or found) together.
+  const devBucket = config.dev
+    ? objects.makeBucket(DEV_BUCKET).catch((e) => {
       if (!(e instanceof BucketExists)) throw e;
-    }
-  }
-  phase("tlsDevBucketMs");
+    })
+    : Promise.resolve();
   // Users, groups, policies and service accounts (issue 7), and STS sessions on top of them.
-  const iam = await IamStore.open(objects, { root: credentials });
-  phase("iamMs");
+  const [iam] = await Promise.all([IamStore.open(objects, { root: credentials }), devBucket]);
+  phase("devBucketIamMs");
   // Test-only: end-to-end tests lower AWS's 900 s minimum to watch credentials expire.
   const stsMin = Deno.env.get("SHALE_TEST_STS_DURATION_SECONDS_MIN");
   const oidc = openIdFromEnv((name) =>
@@ -167,14 +170,14 @@ async function serve(config: ServerConfig): Promise<number> {
   const observers: RequestObserver[] = [metrics];
   if (config.accessLog) observers.push(new AccessLog());
   // SSE-S3 / SSE-KMS (issue 8): the built-in KMS on SHALE_KMS_SECRET_KEY; --dev uses a dev key.
-  let kms;
-  try {
-    kms = await openKms(config.dev);
-  } catch (e) {
+  const kmsResult = await kmsOpened;
+  if (!kmsResult.ok) {
+    const e = kmsResult.error;
     console.error(`shale: ${e instanceof Error ? e.message : e}`);
     await objects.close();
     return 1;
   }
+  const kms = kmsResult.value;
   const server = await startS3Server({
     hostname: config.address.hostname,
     port: config.address.port,
@@ -282,6 +285,13 @@ async function serve(config: ServerConfig): Promise<number> {
  * HTTP. One without the other, or an unreadable file, is a start-up error.
  */
 /** The KMS from SHALE_KMS_SECRET_KEY (or MinIO's name, or a _FILE); with --dev a known dev key. */
+/** A promise's outcome as a value: awaiting it later never throws, and nothing is unhandled. */
+function settled<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return p.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
+}
+
 async function openKms(dev: boolean): Promise<Kms | undefined> {
   let root = await masterKeyFromEnv((name) => Deno.env.get(name), {
     readTextFile: (path) => Deno.readTextFile(path),

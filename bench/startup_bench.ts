@@ -102,7 +102,9 @@ async function timeToReady(args: string[], cwd: string, port: number): Promise<S
       }
     }
   } finally {
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch { /* it exited by itself: reported below */ }
     // Keep draining stdout so that the child never blocks writing its shutdown lines.
     const drain = (async () => {
       while (!(await lines.read()).done) { /* discard */ }
