@@ -21,7 +21,13 @@ const BUCKET = "shared";
 
 /** The cached mc binary (install_mc.sh builds it on first use; .ci/run builds it up front). */
 async function mcBinary(): Promise<string> {
-  const out = await runOk("bash", [INSTALL], { env: { HOME: Deno.env.get("HOME") ?? "/root" } });
+  const cache = Deno.env.get("SHALE_MC_CACHE");
+  const out = await runOk("bash", [INSTALL], {
+    env: {
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(cache !== undefined ? { SHALE_MC_CACHE: cache } : {}),
+    },
+  });
   return out.stdout.trim().split("\n").at(-1)!;
 }
 
