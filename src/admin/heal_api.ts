@@ -7,6 +7,9 @@
  *   POST or GET the same path with ?clientToken=id  -> 200 progress (see HealStatus)
  *   ... ?clientToken=id&forceStop=true              -> stops it, then its progress
  *
+ *   POST /minio/admin/v3/background-heal/status    -> what the background heal did (madmin's
+ *        BgHealState: `mc admin heal ALIAS` prints it), with no per-drive detail
+ *
  * Authenticated with SigV4 like S3 and allowed to root or to identities whose policies allow
  * `admin:Heal` (MinIO's action for it). The request body (MinIO sends its heal options) is not
  * read. Unlike MinIO: the progress answer carries counters (scanned, healed, failed, bytes)
@@ -18,6 +21,7 @@ import { type IamStore, isAllowed } from "../iam/mod.ts";
 import { BucketNotFound } from "../object/mod.ts";
 
 export const HEAL_PATH = "/minio/admin/v3/heal/";
+const BACKGROUND_STATUS_PATH = "/minio/admin/v3/background-heal/status";
 
 export interface HealApiOptions {
   sequences: HealSequences;
@@ -49,7 +53,8 @@ export async function handleHealAdmin(
   options: HealApiOptions,
 ): Promise<Response | undefined> {
   const path = url.pathname === HEAL_PATH.slice(0, -1) ? HEAL_PATH : url.pathname;
-  if (!path.startsWith(HEAL_PATH)) return undefined;
+  const background = path === BACKGROUND_STATUS_PATH;
+  if (!path.startsWith(HEAL_PATH) && !background) return undefined;
   if (request.method !== "POST" && request.method !== "GET") {
     return answer(405, { Code: "MethodNotAllowed", Message: "Use POST (or GET for progress)" });
   }
@@ -63,6 +68,17 @@ export async function handleHealAdmin(
       return answer(forbidden.includes(e.code) ? 403 : 400, { Code: e.code, Message: e.message });
     }
     throw e;
+  }
+  if (background) {
+    const totals = options.sequences.totals;
+    return answer(200, {
+      offline_nodes: [],
+      ScannedItemsCount: totals?.counters.scanned ?? 0,
+      HealDisks: [],
+      sets: [],
+      mrf: {},
+      sc_parity: {},
+    });
   }
   const rest = decodeURIComponent(path.slice(HEAL_PATH.length));
   const slash = rest.indexOf("/");
@@ -130,7 +146,9 @@ async function authorize(request: Request, options: HealApiOptions): Promise<Res
     rawQuery: q < 0 ? "" : raw.slice(q + 1),
     headers: request.headers,
   }, {
-    region: options.region,
+    // As MinIO (and src/iam/admin_api.ts): madmin signs admin requests with whatever region it
+    // was given, often none; the signature is still checked over the scope it names.
+    region: scopeRegion(request.headers) ?? options.region,
     now: options.now?.() ?? new Date(),
     lookup: (ak) => options.store.lookup(ak),
   });
@@ -144,6 +162,13 @@ async function authorize(request: Request, options: HealApiOptions): Promise<Res
     context: {},
   });
   return allowed ? undefined : denied;
+}
+
+function scopeRegion(headers: Headers): string | undefined {
+  const m = /Credential=[^,]*?\/\d{8}\/([^/,]*)\/[^/,]*\/aws4_request/.exec(
+    headers.get("authorization") ?? "",
+  );
+  return m?.[1];
 }
 
 function answer(status: number, body: unknown): Response {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { signRequestForTest } from "../auth/testing.ts";
-import { HealSequences } from "../background/mod.ts";
+import { HealSequences, HealTotals } from "../background/mod.ts";
 import { IamStore } from "../iam/mod.ts";
 import { memoryLayer } from "../object/_testing.ts";
 import { setLogSink } from "../util/logger.ts";
@@ -22,7 +22,7 @@ async function setup() {
       metadata: { user: {} },
     });
   }
-  const sequences = new HealSequences(layer);
+  const sequences = new HealSequences(layer, { totals: new HealTotals() });
   const call = async (
     method: string,
     target: string,
@@ -104,5 +104,16 @@ Deno.test("heal answers 404 for an unknown bucket or token and 403 without admin
   );
   await store.attachPolicies({ user: "bob" }, ["healer"]);
   assert.equal((await call("POST", "heal/photos", bob)).status, 200);
+  await layer.close();
+});
+
+Deno.test("the background heal status answers in madmin's shape with the objects scanned", async () => {
+  const { layer, sequences, call } = await setup();
+  await sequences.wait((await sequences.start("photos")).id);
+  const s = await call("POST", "background-heal/status");
+  assert.equal(s.status, 200);
+  assert.deepEqual(s.json.offline_nodes, []);
+  assert.deepEqual(s.json.sets, []);
+  assert.equal(s.json.ScannedItemsCount, 5);
   await layer.close();
 });

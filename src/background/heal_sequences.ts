@@ -82,6 +82,11 @@ export class HealSequences {
     return { ...progress };
   }
 
+  /** Every heal of the process, when given (the background heal status counts them). */
+  get totals(): HealTotals | undefined {
+    return this.#totals;
+  }
+
   /** A copy of a sequence's progress, or undefined for an unknown (or forgotten) id. */
   get(id: string): HealProgress | undefined {
     const s = this.#all.get(id);
