@@ -97,6 +97,9 @@ export const LIST_CACHE_WEIGHT_MAX = 200_000;
 export const LIST_CACHE_SNAPSHOTS_MAX = 64;
 /** Whole-file reads (records) start with one read of this many bytes: most records fit. */
 export const SMALL_READ_BYTES = 8 * KiB;
+/** Listings read this many key directories (entries and record) at once, a batch ahead (records
+ * hold inline data: at most 2 batches x 32 x ~130 KiB per walked drive). */
+export const LIST_SCAN_BATCH_DIRS = 32;
 /** A drive's format file is at most this large. */
 export const FORMAT_FILE_BYTES_MAX = 1 * MiB;
 /** A bucket's metadata record (config documents) is at most this large. */
@@ -192,6 +195,10 @@ export const STS_SESSION_RECORD_BYTES_MAX = 16 * KiB;
  * ExpiredToken, as AWS answers), then deleted when next looked up.
  */
 export const STS_SESSION_GRACE_SECONDS = 3_600;
+/** Stored STS sessions long over are swept at most this often (by an AssumeRole)... */
+export const STS_SWEEP_INTERVAL_SECONDS = 3_600;
+/** ...and at most this many records looked at per sweep (one listing page, S3's 1,000). */
+export const STS_SWEEP_KEYS_MAX = 1_000;
 /** An STS form body (Action, Version, DurationSeconds, Policy, ...). */
 export const STS_BODY_BYTES_MAX = 16 * KiB;
 /** OpenID: after fetching the JWKS, wait this long before fetching it again for an unknown key id. */
