@@ -30,6 +30,8 @@ import {
   STS_SESSION_POLICY_CHARS_MAX,
   STS_SESSION_RECORD_BYTES_MAX,
   STS_SESSIONS_MAX,
+  STS_SWEEP_INTERVAL_SECONDS,
+  STS_SWEEP_KEYS_MAX,
 } from "../config/limits.ts";
 import type { Identity } from "./identity.ts";
 import { InvalidIdentityToken, type OidcProvider } from "./oidc.ts";
@@ -99,6 +101,7 @@ export class StsService {
   readonly #sessions = new Map<string, Session>();
   readonly #key: Uint8Array;
   readonly #sealKey: Uint8Array;
+  #sweptMs = -Infinity;
   readonly #now: () => Date;
   readonly #durationMin: number;
   readonly #oidc: OidcProvider | undefined;
@@ -209,6 +212,7 @@ export class StsService {
       ...(webPolicies !== undefined ? { webPolicies } : {}),
     };
     this.#makeRoom();
+    await this.#sweepIfDue(now);
     await this.#persist(session);
     this.#remember(accessKey, session);
     return { accessKey, secretKey, sessionToken, expiration, parent };
@@ -254,6 +258,29 @@ export class StsService {
       ];
     }
     return identity;
+  }
+
+  /**
+   * Deletes stored sessions that are certainly over (written longer ago than the longest duration
+   * plus the grace), at most STS_SWEEP_KEYS_MAX per sweep and one sweep per
+   * STS_SWEEP_INTERVAL_SECONDS, run by the AssumeRole that finds one due: records of sessions
+   * never looked up again after they expired do not pile up.
+   */
+  async #sweepIfDue(now: Date): Promise<void> {
+    if (now.getTime() - this.#sweptMs < STS_SWEEP_INTERVAL_SECONDS * 1000) return;
+    this.#sweptMs = now.getTime();
+    const cutoff = now.getTime() - (STS_DURATION_SECONDS_MAX + STS_SESSION_GRACE_SECONDS) * 1000;
+    const page = await this.store.objects.listObjects(IAM_BUCKET, {
+      prefix: "sts/",
+      delimiter: "",
+      after: "",
+      maxKeys: STS_SWEEP_KEYS_MAX,
+    });
+    for (const o of page.objects) {
+      if (o.lastModified.getTime() < cutoff) {
+        await this.store.objects.deleteObject(IAM_BUCKET, o.key).catch(() => {});
+      }
+    }
   }
 
   /** Refuses a new session while STS_SESSIONS_MAX live ones are cached (expired ones go first). */

@@ -153,3 +153,15 @@ Deno.test("a session outlives its StsService (a restart) and stops when its pare
   assert.ok(await creds.identity(role.accessKey));
   assert.equal(await creds.lookup("NOSUCHSESSIONKEY0000"), undefined);
 });
+
+Deno.test("stored sessions long over are swept by a later AssumeRole", async () => {
+  const { store, sts, advance } = await setup();
+  const old = await sts.assumeRole(store.identity("alice")!, new URLSearchParams());
+  // Past the longest duration and the grace (the records were written at the real time, which
+  // is before the test clock moved on).
+  advance((43_200 + 3_600 + 24 * 3_600) * 1000);
+  const fresh = await sts.assumeRole(store.identity("alice")!, new URLSearchParams());
+  const restarted = new StsService(store, { rootSecretKey: ROOT.secretKey });
+  assert.equal(await restarted.lookup(old.accessKey), undefined, "swept");
+  assert.equal((await restarted.lookup(fresh.accessKey))?.secretKey, fresh.secretKey);
+});
