@@ -38,6 +38,7 @@ import {
 import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
 import { type CredentialStore, type RequestObserver, startS3Server } from "./src/s3/mod.ts";
 import { Kms, masterKeyFromEnv } from "./src/crypto/mod.ts";
+import { attachKmsStore, handleKmsAdmin, runKmsCommand } from "./src/s3/mod.ts";
 import { logger } from "./src/util/logger.ts";
 
 // Start-up phases (issue 6: start-to-ready under 100 ms), reported on the "Listening" line.
@@ -53,6 +54,14 @@ function phase(name: string): void {
 phase("modulesMs");
 
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "admin" && args[1] === "kms") {
+    return await runKmsCommand(args.slice(2), {
+      env: (name) => Deno.env.get(name),
+      readFile: (path) => Deno.readTextFile(path),
+      print: (line) => console.log(line),
+      printError: (line) => console.error(line),
+    });
+  }
   if (args[0] === "admin") {
     const io = {
       env: (name: string) => Deno.env.get(name),
@@ -178,6 +187,8 @@ async function serve(config: ServerConfig): Promise<number> {
     return 1;
   }
   const kms = kmsResult.value;
+  // Keys created through the admin API are kept sealed in the IAM bucket (src/s3/kms_admin.ts).
+  if (kms !== undefined) await attachKmsStore(objects, kms);
   const server = await startS3Server({
     hostname: config.address.hostname,
     port: config.address.port,
@@ -193,6 +204,7 @@ async function serve(config: ServerConfig): Promise<number> {
     observer: observers.length === 1 ? metrics : combineObservers(observers),
     admin: async (request, url) =>
       (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
+        (await handleKmsAdmin(request, url, { kms, store: iam, region: config.region })) ??
         (await handleHealAdmin(request, url, {
           sequences: healSequences,
           store: iam,
@@ -280,11 +292,6 @@ async function serve(config: ServerConfig): Promise<number> {
   return await stopped;
 }
 
-/**
- * MinIO's layout: `<certs-dir>/public.crt` and `<certs-dir>/private.key`. Both absent: plain
- * HTTP. One without the other, or an unreadable file, is a start-up error.
- */
-/** The KMS from SHALE_KMS_SECRET_KEY (or MinIO's name, or a _FILE); with --dev a known dev key. */
 /** A promise's outcome as a value: awaiting it later never throws, and nothing is unhandled. */
 function settled<T>(
   p: Promise<T>,
@@ -292,6 +299,7 @@ function settled<T>(
   return p.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
 }
 
+/** The KMS from SHALE_KMS_SECRET_KEY (or MinIO's name, or a _FILE); with --dev a known dev key. */
 async function openKms(dev: boolean): Promise<Kms | undefined> {
   let root = await masterKeyFromEnv((name) => Deno.env.get(name), {
     readTextFile: (path) => Deno.readTextFile(path),
@@ -309,6 +317,10 @@ async function openKms(dev: boolean): Promise<Kms | undefined> {
   return root === undefined ? undefined : Kms.open(root);
 }
 
+/**
+ * MinIO's layout: `<certs-dir>/public.crt` and `<certs-dir>/private.key`. Both absent: plain
+ * HTTP. One without the other, or an unreadable file, is a start-up error.
+ */
 async function readCertificates(dir: string): Promise<{ cert: string; key: string } | undefined> {
   const read = async (name: string) => {
     try {

@@ -735,3 +735,57 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a KMS key created through the admin API encrypts objects and survives a restart",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const env = { SHALE_KMS_SECRET_KEY: `root-key:${b64(MASTER)}` };
+    let server = await startServer({ drives: 4, env, keepData: true });
+    const drivePaths = server.drivePaths;
+    const body = bytesOf(PACKAGE + 77, SEED + 11);
+    try {
+      const created = await fetchSigned(
+        server,
+        "POST",
+        "/minio/admin/v3/kms/key/create?key-id=tenant-a",
+        "",
+      );
+      equal(created.status, 200, await created.text());
+      const listed = await fetchSigned(server, "GET", "/minio/admin/v3/kms/key/list", "");
+      deepEqual(
+        (await listed.json() as Array<{ name: string }>).map((k) => k.name).sort(),
+        ["root-key", "tenant-a"],
+      );
+      const status = await fetchSigned(
+        server,
+        "GET",
+        "/minio/admin/v3/kms/key/status?key-id=tenant-a",
+        "",
+      );
+      deepEqual(await status.json(), { "key-id": "tenant-a" });
+      let s3 = clientFor(server);
+      await s3.send(new CreateBucketCommand({ Bucket: "tenants" }));
+      const put = await s3.send(
+        new PutObjectCommand({
+          Bucket: "tenants",
+          Key: "a",
+          Body: body,
+          ServerSideEncryption: "aws:kms",
+          SSEKMSKeyId: "tenant-a",
+        }),
+      );
+      equal(put.SSEKMSKeyId, "arn:aws:kms:tenant-a");
+      s3.destroy();
+      equal(await server.stop(), 0);
+      server = await startServer({ drives: 4, env, drivePaths });
+      s3 = clientFor(server);
+      deepEqual(await getBytes(s3, { Bucket: "tenants", Key: "a" }), body);
+      s3.destroy();
+    } finally {
+      equal(await server.stop(), 0);
+      await Deno.remove(drivePaths[0]!.replace(/\/disk1$/, ""), { recursive: true });
+    }
+  },
+});

@@ -177,7 +177,7 @@ const ROOT_VERSION = 1;
 export class Kms {
   readonly #root: MasterKey;
   readonly #keys = new Map<string, KeyEntry>();
-  readonly #persist: ((entry: StoredKmsKey) => Promise<void>) | undefined;
+  #persist: ((entry: StoredKmsKey) => Promise<void>) | undefined;
   readonly #now: () => Date;
   /** createKey and rotateKey run one at a time, so two never pick the same name or version. */
   #changes: Promise<unknown> = Promise.resolve();
@@ -206,6 +206,20 @@ export class Kms {
     const stored = [...(options.stored ?? [])].sort((a, b) => a.version - b.version);
     for (const entry of stored) kms.#restore(entry);
     return kms;
+  }
+
+  /**
+   * Adds the entries persisted earlier and the callback that persists new ones, for a KMS opened
+   * before its store could be read (the server opens it while the drives start).
+   */
+  attachStore(options: {
+    stored: readonly StoredKmsKey[];
+    persist: (entry: StoredKmsKey) => Promise<void>;
+  }): void {
+    assert(this.#persist === undefined, "The KMS already has a key store");
+    const stored = [...options.stored].sort((a, b) => a.version - b.version);
+    for (const entry of stored) this.#restore(entry);
+    this.#persist = options.persist;
   }
 
   #restore(entry: StoredKmsKey): void {

@@ -223,3 +223,17 @@ Deno.test("a key store with the same version twice is refused at start-up", asyn
   await kms.createKey("dup");
   throws(() => Kms.open(ROOT, { stored: [...stored, ...stored] }), /version "1" exists/);
 });
+
+Deno.test("a key store attached after opening restores created keys and persists new ones", async () => {
+  const { kms, stored } = kmsWithStore();
+  await kms.createKey("tenant-a");
+  const later = Kms.open(ROOT);
+  // Without a store, creating a key is refused (nowhere to keep it).
+  await rejects(later.createKey("tenant-x"));
+  const persisted: StoredKmsKey[] = [];
+  later.attachStore({ stored, persist: (e) => Promise.resolve(void persisted.push(e)) });
+  ok(later.hasKey("tenant-a"));
+  await later.createKey("tenant-b");
+  deepStrictEqual(persisted.map((e) => e.name), ["tenant-b"]);
+  throws(() => later.attachStore({ stored: [], persist: () => Promise.resolve() }));
+});

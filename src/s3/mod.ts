@@ -5,3 +5,4 @@ export type { S3Options } from "./context.ts";
 export { S3Error, type S3ErrorCode } from "./errors.ts";
 export { type OperationName, routeRequest } from "./router.ts";
 export type { ConnectionInfo, RequestObserver, RequestRecord } from "./observer.ts";
+export { attachKmsStore, handleKmsAdmin, runKmsCommand } from "./kms_admin.ts";

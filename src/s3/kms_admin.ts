@@ -1,0 +1,204 @@
+/**
+ * The built-in KMS's part of MinIO's admin API, its key store on the drives, and `shale admin
+ * kms`:
+ *
+ *   GET  /minio/admin/v3/kms/status                   {"backend", "defaultKeyId", "keys"}
+ *   POST /minio/admin/v3/kms/key/create?key-id=NAME   a new random master key
+ *   GET  /minio/admin/v3/kms/key/list                 [{"name", "createdAt", "isDefault", ...}]
+ *   GET  /minio/admin/v3/kms/key/status?key-id=NAME   {"key-id", "encryption-error"?, ...}
+ *
+ * SigV4 like S3; root, or identities allowed `admin:KMSCreateKey` / `admin:KMSKeyStatus` (MinIO's
+ * actions). Created keys are persisted sealed under the root key (src/crypto/FORMAT.md "Key-store
+ * entry") as objects in the reserved IAM bucket: never in clear on the drives.
+ */
+import { authenticateRequest } from "../auth/mod.ts";
+import { CryptoError, type Kms, type StoredKmsKey } from "../crypto/mod.ts";
+import {
+  type AdminCliIo,
+  adminRequest,
+  adminTarget,
+  type IamStore,
+  isAllowed,
+} from "../iam/mod.ts";
+import { IAM_BUCKET } from "../iam/store.ts";
+import type { ObjectLayer } from "../object/types.ts";
+
+export const KMS_PATH = "/minio/admin/v3/kms/";
+const STORE_PREFIX = "kms/keys/";
+/** Stored key entries read at start-up: far above KMS_KEYS_MAX times its versions. */
+const STORE_LIST_MAX = 1000;
+
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+/** Gives the KMS the keys created earlier (sealed, in the IAM bucket) and persists new ones there. */
+export async function attachKmsStore(objects: ObjectLayer, kms: Kms): Promise<void> {
+  const stored: StoredKmsKey[] = [];
+  let after = "";
+  for (;;) {
+    const page = await objects.listObjects(IAM_BUCKET, {
+      prefix: STORE_PREFIX,
+      delimiter: "",
+      after,
+      maxKeys: STORE_LIST_MAX,
+    });
+    for (const o of page.objects) {
+      const r = await objects.openObject(IAM_BUCKET, o.key);
+      const text = await new Response(r.stream(0, r.info.size)).text();
+      const e = JSON.parse(text) as Omit<StoredKmsKey, "sealed"> & { sealed: string };
+      stored.push({ ...e, sealed: unb64(e.sealed) });
+    }
+    if (!page.isTruncated || page.nextAfter === undefined) break;
+    after = page.nextAfter;
+  }
+  kms.attachStore({
+    stored,
+    persist: async (entry) => {
+      const text = JSON.stringify({ ...entry, sealed: b64(entry.sealed) });
+      const body = new TextEncoder().encode(text);
+      await objects.putObject(
+        IAM_BUCKET,
+        `${STORE_PREFIX}${entry.name}/${entry.version}.json`,
+        new Blob([body]).stream(),
+        { size: body.length, metadata: { contentType: "application/json", user: {} } },
+      );
+    },
+  });
+}
+
+export interface KmsAdminOptions {
+  kms: Kms | undefined;
+  store: IamStore;
+  region: string;
+  now?: () => Date;
+}
+
+function answer(status: number, body: unknown): Response {
+  return Response.json(body, { status });
+}
+
+async function authorized(
+  request: Request,
+  action: string,
+  options: KmsAdminOptions,
+): Promise<boolean> {
+  const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
+  const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
+  const q = raw.indexOf("?");
+  const result = await authenticateRequest({
+    method: request.method,
+    rawPath: q < 0 ? raw : raw.slice(0, q),
+    rawQuery: q < 0 ? "" : raw.slice(q + 1),
+    headers: request.headers,
+  }, {
+    region: options.region,
+    now: options.now?.() ?? new Date(),
+    lookup: (ak) => options.store.lookup(ak),
+  }).catch(() => undefined);
+  if (result?.kind !== "signed") return false;
+  const identity = options.store.identity(result.accessKey);
+  if (identity === undefined) return false;
+  return await isAllowed({ action, resource: "arn:aws:s3:::" }, {
+    identity,
+    bucketPolicy: undefined,
+    context: {},
+  });
+}
+
+/** Answers the KMS admin paths; undefined for any other path. */
+export async function handleKmsAdmin(
+  request: Request,
+  url: URL,
+  options: KmsAdminOptions,
+): Promise<Response | undefined> {
+  if (!url.pathname.startsWith(KMS_PATH)) return undefined;
+  await request.body?.cancel().catch(() => {});
+  const op = url.pathname.slice(KMS_PATH.length).replace(/\/$/, "");
+  const action = op === "key/create" ? "admin:KMSCreateKey" : "admin:KMSKeyStatus";
+  if (!await authorized(request, action, options)) {
+    return answer(403, { Code: "AccessDenied", Message: "Access Denied." });
+  }
+  const kms = options.kms;
+  if (kms === undefined) {
+    return answer(501, { Code: "NotImplemented", Message: "KMS is not configured" });
+  }
+  const keyId = url.searchParams.get("key-id") ?? "";
+  try {
+    switch (op) {
+      case "status":
+        return answer(200, kms.status());
+      case "key/list":
+        return answer(200, kms.listKeys());
+      case "key/create":
+        if (request.method !== "POST") break;
+        return answer(200, await kms.createKey(keyId));
+      case "key/status": {
+        const name = keyId === "" ? kms.defaultKeyId : keyId;
+        const context = { mode: "SSE-KMS" as const, bucket: "", object: "" };
+        const status: Record<string, string> = { "key-id": name };
+        try {
+          const { plaintext, sealed } = await kms.generateDataKey(name, context);
+          const opened = await kms.decryptDataKey(name, sealed, context);
+          if (opened.some((b, i) => b !== plaintext[i])) {
+            status["decryption-error"] = "The data key did not open to itself";
+          }
+        } catch (e) {
+          if (e instanceof CryptoError && e.code === "KMS.NotFoundException") throw e;
+          status["encryption-error"] = e instanceof Error ? e.message : String(e);
+        }
+        return answer(200, status);
+      }
+    }
+  } catch (e) {
+    if (e instanceof CryptoError) {
+      const status = e.code === "KMS.NotFoundException" ? 404 : 400;
+      return answer(status, { Code: e.code, Message: e.message });
+    }
+    throw e;
+  }
+  return answer(400, { Code: "InvalidRequest", Message: `Unknown KMS admin call "${op}"` });
+}
+
+function usage(io: AdminCliIo, problem: string): number {
+  io.printError(`shale admin: ${problem}`);
+  io.printError(
+    "usage: shale admin kms status | kms key list | kms key create NAME | kms key status [NAME]",
+  );
+  return 2;
+}
+
+/** `shale admin kms ...` over the admin API. */
+export async function runKmsCommand(args: string[], io: AdminCliIo): Promise<number> {
+  const flags = new Map<string, string>();
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith("--")) {
+      const value = args[i + 1];
+      if (value === undefined) return usage(io, `${a} needs a value`);
+      flags.set(a.slice(2), value);
+      i++;
+    } else words.push(a);
+  }
+  const who = adminTarget(flags, io);
+  if (who === undefined) {
+    return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
+  }
+  const [first, second, name] = words;
+  let call: [string, string, Record<string, string>] | undefined;
+  if (first === "status" && second === undefined) call = ["GET", "kms/status", {}];
+  else if (first === "key" && second === "list") call = ["GET", "kms/key/list", {}];
+  else if (first === "key" && second === "create" && name !== undefined) {
+    call = ["POST", "kms/key/create", { "key-id": name }];
+  } else if (first === "key" && second === "status") {
+    call = ["GET", "kms/key/status", name === undefined ? {} : { "key-id": name }];
+  }
+  if (call === undefined) return usage(io, "unknown kms command");
+  const res = await adminRequest(who, call[0], call[1], call[2], "");
+  if (res.status !== 200) {
+    io.printError(`shale admin: ${res.status} ${res.text}`);
+    return 1;
+  }
+  io.print(JSON.stringify(JSON.parse(res.text), null, 2));
+  return 0;
+}
