@@ -4,10 +4,15 @@
  * cached per drive until the bucket changes), the walk starts with a binary search for `after`
  * and descends only into subtrees that can hold keys after it.
  */
-import { LIST_DIR_CACHE_ENTRIES_MAX, METADATA_RECORD_BYTES_MAX } from "../config/limits.ts";
+import {
+  LIST_DIR_CACHE_ENTRIES_MAX,
+  LIST_SCAN_BATCH_DIRS,
+  METADATA_RECORD_BYTES_MAX,
+} from "../config/limits.ts";
 import {
   compareKeys,
   decodeName,
+  type DirEntry,
   type Drive,
   FileNotFound,
   META_FILE,
@@ -135,22 +140,83 @@ async function* walkDir(
     const p = cands[lo - 1]!;
     if (p.subtree && after.startsWith(p.key)) lo--;
   }
+  /** Past the candidates this walk can use (`partial` is a prefix of the first segment). */
+  const beyond = (c: Candidate) =>
+    partial !== undefined && partial !== "" && !c.seg.startsWith(partial) &&
+    compareKeys(c.seg, partial) > 0;
+  const wanted = (c: Candidate) =>
+    (partial === undefined || partial === "" || c.seg.startsWith(partial)) &&
+    (skip === undefined || !c.key.startsWith(skip)) &&
+    (c.subtree || compareKeys(c.key, after) > 0);
+  // Each key directory is scanned once (its entries, for keys below it, and its record), in
+  // batches, one batch ahead of the walk. A scan is dropped after its last use (the key, then
+  // the subtree, which sorts after it), so a long walk holds at most two batches.
+  const uses = (c: Candidate) => {
+    const key = base + c.seg;
+    return (wanted({ ...c, key, subtree: false }) ? 1 : 0) +
+      (wanted({ ...c, key: key + "/", subtree: true }) ? 1 : 0);
+  };
+  const scans = new Map<string, { scan: Promise<DirScan>; uses: number }>();
+  let next = lo;
+  const scanAhead = () => {
+    const batch: Array<{ name: string; uses: number }> = [];
+    while (next < cands.length && batch.length < LIST_SCAN_BATCH_DIRS) {
+      const c = cands[next++]!;
+      if (beyond(c)) {
+        next = cands.length;
+        break;
+      }
+      if (!wanted(c) || scans.has(c.name) || batch.some((b) => b.name === c.name)) continue;
+      batch.push({ name: c.name, uses: uses(c) });
+    }
+    if (batch.length === 0) return;
+    const done = scanDirs(drive, batch.map((b) => `${dir}/${b.name}`));
+    done.catch(() => {}); // surfaced where a scan is awaited
+    batch.forEach((b, i) => scans.set(b.name, { scan: done.then((r) => r[i]!), uses: b.uses }));
+  };
   for (let i = lo; i < cands.length; i++) {
     const c = cands[i]!;
-    if (partial !== undefined && partial !== "" && !c.seg.startsWith(partial)) {
-      if (compareKeys(c.seg, partial) > 0) break;
-      continue;
-    }
-    if (skip !== undefined && c.key.startsWith(skip)) continue;
+    if (beyond(c)) break;
+    if (!wanted(c)) continue;
+    if (!scans.has(c.name) || i >= next - LIST_SCAN_BATCH_DIRS) scanAhead();
+    const s = scans.get(c.name)!;
+    if (--s.uses === 0) scans.delete(c.name);
+    const scan = await s.scan;
     if (c.subtree) {
-      yield* walkDir(drive, cache, opts, `${dir}/${c.name}`, c.key, undefined);
+      if (scan.entries?.some((e) => e.isDir && isKeySegment(e.name))) {
+        yield* walkDir(drive, cache, opts, `${dir}/${c.name}`, c.key, undefined);
+      }
       continue;
     }
-    if (compareKeys(c.key, after) <= 0) continue;
-    const meta = await drive.tryReadFile(
-      `${dir}/${c.name}/${META_FILE}`,
-      METADATA_RECORD_BYTES_MAX,
-    );
-    if (meta !== undefined) yield { key: c.key, meta };
+    if (scan.file !== undefined) yield { key: c.key, meta: scan.file };
   }
+}
+
+function isKeySegment(name: string): boolean {
+  const kind = decodeName(name).kind;
+  return kind === "segment" || kind === "long";
+}
+
+/** One key directory: its entries (undefined when absent) and its metadata record, if any. */
+interface DirScan {
+  entries: DirEntry[] | undefined;
+  file: Uint8Array | undefined;
+}
+
+/** Reads the directories concurrently: the drive's I/O threads overlap what one walk waits on. */
+function scanDirs(drive: Drive, dirs: string[]): Promise<DirScan[]> {
+  return Promise.all(dirs.map(async (dir) => {
+    let entries: DirEntry[];
+    try {
+      entries = await drive.list(dir);
+    } catch (e) {
+      if (e instanceof FileNotFound) return { entries: undefined, file: undefined };
+      throw e;
+    }
+    const has = entries.some((e) => e.name === META_FILE && !e.isDir);
+    const file = has
+      ? await drive.tryReadFile(`${dir}/${META_FILE}`, METADATA_RECORD_BYTES_MAX)
+      : undefined;
+    return { entries, file };
+  }));
 }
