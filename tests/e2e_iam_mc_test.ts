@@ -232,6 +232,8 @@ Deno.test("mc admin manages users, groups, policies, service accounts and access
       equal(created.accessKey, "alicekey1");
       const key = s3("alicekey1", "alicekey1-secret");
       await put(key, "uploads/e.txt");
+      // Without an expiry (mc reads MinIO's Unix-epoch sentinel; a missing one crashed it).
+      match(await mcOk("admin", "user", "svcacct", "list", "shale", "alice"), /alicekey1/);
       const [listed] = await mcJson("admin", "accesskey", "list", "shale", "alice");
       deepEqual(listed.svcaccs.map((a: { accessKey: string }) => a.accessKey), ["alicekey1"]);
       const [info] = await mcJson("admin", "accesskey", "info", "shale", "alicekey1");

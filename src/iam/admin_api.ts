@@ -362,7 +362,8 @@ function accountSummary(sa: ServiceAccountRecord): Record<string, unknown> {
     accessKey: sa.accessKey,
     ...(sa.name !== undefined ? { name: sa.name } : {}),
     ...(sa.description !== undefined ? { description: sa.description } : {}),
-    ...(sa.expiresMs !== undefined ? { expiration: new Date(sa.expiresMs).toISOString() } : {}),
+    // Always present: mc dereferences it, and reads the Unix epoch as "no expiry" (as MinIO sends).
+    expiration: new Date(sa.expiresMs ?? 0).toISOString(),
   };
 }
 
