@@ -22,7 +22,7 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode, md5Hex } from "./_s3.ts";
 
@@ -587,6 +587,16 @@ Deno.test({
           const kms = await s3.send(new PutObjectCommand({ Bucket: b2, Key: "kms", Body: small }));
           equal(kms.ServerSideEncryption, "aws:kms");
           equal(kms.SSEKMSKeyId, "arn:aws:kms:shale-test-key");
+          // A browser form upload (PostObject) gets the bucket default too.
+          const posted = await postForm(server, b2, "posted", small, {
+            "x-amz-server-side-encryption": "aws:kms",
+          });
+          equal(posted.status, 204, await posted.text());
+          equal(posted.headers.get("x-amz-server-side-encryption"), "aws:kms");
+          const postedHead = await s3.send(new HeadObjectCommand({ Bucket: b2, Key: "posted" }));
+          equal(postedHead.ServerSideEncryption, "aws:kms");
+          equal(postedHead.ContentLength, small.length);
+          deepEqual(await getBytes(s3, { Bucket: b2, Key: "posted" }), small);
           await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b2 }));
           const after = await s3.send(
             new PutObjectCommand({ Bucket: b2, Key: "after", Body: "stored in clear" }),
@@ -789,3 +799,35 @@ Deno.test({
     }
   },
 });
+
+/** A browser form upload signed with the root key (as tests/e2e_post_object_test.ts). */
+async function postForm(
+  server: TestServer,
+  bucket: string,
+  key: string,
+  file: Uint8Array<ArrayBuffer>,
+  extra: Record<string, string>,
+): Promise<Response> {
+  const { signingKeyForTest } = await import("../src/auth/testing.ts");
+  const now = new Date();
+  const date = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const credential = `${server.accessKey}/${date.slice(0, 8)}/${server.region}/s3/aws4_request`;
+  const fields: Record<string, string> = {
+    key,
+    "x-amz-algorithm": "AWS4-HMAC-SHA256",
+    "x-amz-credential": credential,
+    "x-amz-date": date,
+    ...extra,
+  };
+  const policy = btoa(JSON.stringify({
+    expiration: new Date(now.getTime() + 600_000).toISOString(),
+    conditions: [{ bucket }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))],
+  }));
+  const signingKey = signingKeyForTest(server.secretKey, now, server.region);
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append("policy", policy);
+  form.append("x-amz-signature", createHmac("sha256", signingKey).update(policy).digest("hex"));
+  form.append("file", new Blob([file]), "upload.bin");
+  return await fetch(`${server.endpoint}/${bucket}`, { method: "POST", body: form });
+}

@@ -128,9 +128,10 @@ function checkCustomerKeyTransport(ctx: RequestContext): void {
 /** The SSE-C key of the request (or with `copySource`, of the copy source), validated. */
 export async function customerKeyOf(
   ctx: RequestContext,
-  options: { copySource?: boolean } = {},
+  options: { copySource?: boolean; headers?: Headers } = {},
 ): Promise<CustomerKey | undefined> {
-  const key = await guarded(() => parseCustomerKey(customerKeyHeaders(ctx.headers, options)));
+  const headers = options.headers ?? ctx.headers;
+  const key = await guarded(() => parseCustomerKey(customerKeyHeaders(headers, options)));
   if (key !== undefined) checkCustomerKeyTransport(ctx);
   return key;
 }
@@ -164,12 +165,17 @@ export async function bucketEncryptionOf(
  */
 export async function requestedEncryption(
   ctx: RequestContext,
-  options: { useBucketDefault?: boolean } = {},
+  options: {
+    useBucketDefault?: boolean;
+    /** Where the SSE fields are, when not the request's headers (PostObject's form). */
+    headers?: Headers;
+  } = {},
 ): Promise<ObjectKeyRequest | undefined> {
-  const customerKey = await customerKeyOf(ctx);
-  const header = ctx.headers.get("x-amz-server-side-encryption");
-  const keyIdHeader = ctx.headers.get("x-amz-server-side-encryption-aws-kms-key-id");
-  const contextHeader = ctx.headers.get("x-amz-server-side-encryption-context");
+  const headers = options.headers ?? ctx.headers;
+  const customerKey = await customerKeyOf(ctx, { headers });
+  const header = headers.get("x-amz-server-side-encryption");
+  const keyIdHeader = headers.get("x-amz-server-side-encryption-aws-kms-key-id");
+  const contextHeader = headers.get("x-amz-server-side-encryption-context");
   if (customerKey !== undefined) {
     if (header !== null) {
       throw new S3Error("InvalidArgument", {

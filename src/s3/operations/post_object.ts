@@ -9,6 +9,7 @@ import { emptyResponse, quoteEtag, xmlResponse } from "../_respond.ts";
 import { XmlWriter } from "../xml.ts";
 import { parseTaggingXml } from "./_tagging.ts";
 
+import { newEncryption, objectTransform, requestedEncryption, setSseHeaders } from "../_sse.ts";
 const STANDARD_FIELDS: Array<[string, keyof Omit<ObjectMetadata, "user" | "internal">]> = [
   ["content-type", "contentType"],
   ["content-encoding", "contentEncoding"],
@@ -85,6 +86,19 @@ export async function postObject(ctx: RequestContext): Promise<Response> {
       });
     }
   };
+  // SSE from the form's x-amz-server-side-encryption* fields, or the bucket's default.
+  const sseFields = new Headers(
+    [...form.fields].filter(([name]) => name.startsWith("x-amz-server-side-encryption")),
+  );
+  const encryption = await requestedEncryption(ctx, { headers: sseFields });
+  let sse;
+  if (encryption !== undefined) {
+    const created = await newEncryption(ctx, encryption, { bucket: ctx.bucket, key });
+    sse = created.sse;
+    opts.transform = objectTransform(sse, created.dataKey, created.internal, -1);
+    metadata.internal = created.internal;
+    created.dataKey.fill(0);
+  }
   const info = await ctx.objects.putObject(
     ctx.bucket,
     key,
@@ -95,7 +109,9 @@ export async function postObject(ctx: RequestContext): Promise<Response> {
   const location = `${ctx.url.protocol}//${ctx.headers.get("host") ?? ctx.url.host}/${ctx.bucket}/${
     key.split("/").map(encodeURIComponent).join("/")
   }`;
-  const headers = { etag: quoteEtag(info.etag), location };
+  const sseHeaders = new Headers();
+  setSseHeaders(sseHeaders, sse, encryption?.mode === "SSE-C" ? encryption.customerKey : undefined);
+  const headers = { etag: quoteEtag(info.etag), location, ...Object.fromEntries(sseHeaders) };
   const redirect = form.fields.get("success_action_redirect") ?? form.fields.get("redirect");
   if (redirect !== undefined && redirect !== "") {
     let target: URL | undefined;
