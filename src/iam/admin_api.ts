@@ -385,8 +385,9 @@ function accountInfo(store: IamStore, accessKey: string): Record<string, unknown
     });
     policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
   }
-  const { accessKey: _ak, ...summary } = accountSummary(sa);
-  return { ...summary, policy };
+  // Unlike the listings, info leaves the expiration out when there is none (mc prints it as is).
+  const { accessKey: _ak, expiration, ...summary } = accountSummary(sa);
+  return { ...summary, ...(sa.expiresMs !== undefined ? { expiration } : {}), policy };
 }
 
 /** A policy sent as JSON inside the JSON body (madmin's json.RawMessage) or as a string. */
