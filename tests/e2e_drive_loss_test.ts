@@ -7,7 +7,8 @@
  * emptied, still there), `shale admin heal <bucket> --wait` brings every object back to k + m good
  * shards (checked file by file on every drive), so that losing two OTHER drives still reads
  * everything byte-exact, and a third is again beyond parity.
- * SHALE_SEED=<n> replays (which drives fail). Prints "drive loss totals" per kind of damage.
+ * SHALE_SEED=<n> replays one seed (which drives fail); SHALE_DRIVE_LOSS_SEEDS=<n> runs n seeds per
+ * kind of damage (default 1). Prints "drive loss totals" and "figures" per kind of damage.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -25,7 +26,9 @@ import { startServer } from "./_server.ts";
 import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
 
-const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
+const FIXED = Deno.env.get("SHALE_SEED");
+const FIRST = Number(FIXED ?? Date.now() % 1_000_000);
+const SEEDS = FIXED !== undefined ? 1 : Number(Deno.env.get("SHALE_DRIVE_LOSS_SEEDS") ?? 1);
 const KiB = 1024, MiB = 1024 * KiB;
 const SIZES = [0, 1, 128 * KiB - 1, 128 * KiB + 1, MiB + 1, 3 * MiB + 5];
 /** A request against a set that lost its quorum must fail within this (no hanging, no retry). */
@@ -103,6 +106,108 @@ async function checkAll(s3: S3Client, bucket: string, objects: Map<string, strin
   }
 }
 
+/** One seed of one kind of damage: see the header. */
+async function lossSeed(how: Damage, seed: number): Promise<void> {
+  console.log(`drive loss (${how}) seed ${seed} (replay with SHALE_SEED=${seed})`);
+  const s = await startServer({ drives: 6, env: { SHALE_STORAGE_CLASS_STANDARD: "EC:2" } });
+  const s3 = clientFor(s, { maxAttempts: 1 });
+  const restore: Array<() => Promise<void>> = [];
+  try {
+    const bucket = "loss";
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const objects = new Map<string, string>();
+    for (const [i, size] of SIZES.entries()) {
+      const data = bytesOf(size, seed + i);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `o/${size}`, Body: data }));
+      objects.set(`o/${size}`, digest(data));
+    }
+    const p1 = bytesOf(5 * MiB, seed + 100), p2 = bytesOf(KiB + 3, seed + 101);
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp" }),
+    );
+    const e1 = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: p1 }),
+    );
+    const e2 = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 2, Body: p2 }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: "mp",
+        UploadId,
+        MultipartUpload: {
+          Parts: [{ ETag: e1.ETag!, PartNumber: 1 }, { ETag: e2.ETag!, PartNumber: 2 }],
+        },
+      }),
+    );
+    const whole = new Uint8Array(p1.length + p2.length);
+    whole.set(p1);
+    whole.set(p2, p1.length);
+    objects.set("mp", digest(whole));
+
+    const [a, b, c, d, e] = pick(seed, 6, 5) as [number, number, number, number, number];
+    console.log(
+      `drive loss (${how}): drives ${a + 1} and ${b + 1}, then ${c + 1}, ${d + 1}, ${e + 1}`,
+    );
+    for (const i of [a, b]) restore.push(await damage(s.drivePaths[i]!, how));
+    await checkAll(s3, bucket, objects, `with drives ${a + 1} and ${b + 1} ${how}`);
+    // Writes continue: new objects, an overwrite and a delete.
+    for (const size of [10, 200 * KiB, 2 * MiB + 1]) {
+      const data = bytesOf(size, seed + 200 + size);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `new/${size}`, Body: data }));
+      objects.set(`new/${size}`, digest(data));
+    }
+    const over = bytesOf(777, seed + 300);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "o/1", Body: over }));
+    objects.set("o/1", digest(over));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "o/0" }));
+    objects.delete("o/0");
+    assert.equal(
+      await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "o/0" }))),
+      "NoSuchKey",
+    );
+    await checkAll(s3, bucket, objects, "after writes while degraded");
+
+    if (how !== "emptied") {
+      // A third drive gone while two are out: beyond parity. Requests fail fast with 503
+      // and change nothing. (Emptied drives still work, so heal may already be refilling
+      // them: their beyond-parity check comes after the heal, below.)
+      restore.push(await damage(s.drivePaths[c]!, "removed"));
+      await beyondParity(s3, bucket, `drives ${a + 1}, ${b + 1} ${how} and ${c + 1} removed`);
+      for (const r of restore.splice(0)) await r();
+      await checkAll(s3, bucket, objects, "after the drives came back");
+      assert.equal(
+        await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
+        "NoSuchKey",
+      );
+    }
+
+    // Heal brings every object back to k + m good shards on every drive.
+    const healed = await healThroughAdminApi(s, bucket);
+    assert.equal(healed.code, 0, healed.lines.join("\n"));
+    console.log(`drive loss (${how}): ${healed.lines.at(-1)}`);
+    assert.deepEqual(await allShardProblems(s.drivePaths, bucket, objects.keys()), []);
+
+    // So losing two OTHER drives still reads every object byte-exact...
+    for (const i of [c, d]) restore.push(await damage(s.drivePaths[i]!, "removed"));
+    await checkAll(s3, bucket, objects, `healed, then drives ${c + 1} and ${d + 1} removed`);
+    // ... and a third is beyond parity again.
+    restore.push(await damage(s.drivePaths[e]!, "removed"));
+    await beyondParity(s3, bucket, `drives ${c + 1}, ${d + 1} and ${e + 1} removed`);
+    for (const r of restore.splice(0)) await r();
+    await checkAll(s3, bucket, objects, "after the last drives came back");
+    assert.equal(
+      await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
+      "NoSuchKey",
+    );
+  } finally {
+    for (const r of restore) await r().catch(() => {});
+    s3.destroy();
+    await s.stop();
+  }
+}
+
 for (const how of ["removed", "emptied", "unreadable"] as const) {
   Deno.test({
     name: `with 2 of 6 drives ${how} objects read back and writes continue, a third fails ` +
@@ -110,117 +215,20 @@ for (const how of ["removed", "emptied", "unreadable"] as const) {
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      console.log(`drive loss (${how}) seed ${SEED} (replay with SHALE_SEED=${SEED})`);
       totals = { faults: 0, objectsChecked: 0, lost: 0 };
-      const s = await startServer({ drives: 6, env: { SHALE_STORAGE_CLASS_STANDARD: "EC:2" } });
-      const s3 = clientFor(s, { maxAttempts: 1 });
-      const restore: Array<() => Promise<void>> = [];
-      try {
-        const bucket = "loss";
-        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-        const objects = new Map<string, string>();
-        for (const [i, size] of SIZES.entries()) {
-          const data = bytesOf(size, SEED + i);
-          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `o/${size}`, Body: data }));
-          objects.set(`o/${size}`, digest(data));
-        }
-        const p1 = bytesOf(5 * MiB, SEED + 100), p2 = bytesOf(KiB + 3, SEED + 101);
-        const { UploadId } = await s3.send(
-          new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp" }),
-        );
-        const e1 = await s3.send(
-          new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: p1 }),
-        );
-        const e2 = await s3.send(
-          new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 2, Body: p2 }),
-        );
-        await s3.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: bucket,
-            Key: "mp",
-            UploadId,
-            MultipartUpload: {
-              Parts: [{ ETag: e1.ETag!, PartNumber: 1 }, { ETag: e2.ETag!, PartNumber: 2 }],
-            },
-          }),
-        );
-        const whole = new Uint8Array(p1.length + p2.length);
-        whole.set(p1);
-        whole.set(p2, p1.length);
-        objects.set("mp", digest(whole));
-
-        const [a, b, c, d, e] = pick(SEED, 6, 5) as [number, number, number, number, number];
-        console.log(
-          `drive loss (${how}): drives ${a + 1} and ${b + 1}, then ${c + 1}, ${d + 1}, ${e + 1}`,
-        );
-        for (const i of [a, b]) restore.push(await damage(s.drivePaths[i]!, how));
-        await checkAll(s3, bucket, objects, `with drives ${a + 1} and ${b + 1} ${how}`);
-        // Writes continue: new objects, an overwrite and a delete.
-        for (const size of [10, 200 * KiB, 2 * MiB + 1]) {
-          const data = bytesOf(size, SEED + 200 + size);
-          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `new/${size}`, Body: data }));
-          objects.set(`new/${size}`, digest(data));
-        }
-        const over = bytesOf(777, SEED + 300);
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "o/1", Body: over }));
-        objects.set("o/1", digest(over));
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "o/0" }));
-        objects.delete("o/0");
-        assert.equal(
-          await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "o/0" }))),
-          "NoSuchKey",
-        );
-        await checkAll(s3, bucket, objects, "after writes while degraded");
-
-        if (how !== "emptied") {
-          // A third drive gone while two are out: beyond parity. Requests fail fast with 503
-          // and change nothing. (Emptied drives still work, so heal may already be refilling
-          // them: their beyond-parity check comes after the heal, below.)
-          restore.push(await damage(s.drivePaths[c]!, "removed"));
-          await beyondParity(s3, bucket, `drives ${a + 1}, ${b + 1} ${how} and ${c + 1} removed`);
-          for (const r of restore.splice(0)) await r();
-          await checkAll(s3, bucket, objects, "after the drives came back");
-          assert.equal(
-            await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
-            "NoSuchKey",
-          );
-        }
-
-        // Heal brings every object back to k + m good shards on every drive.
-        const healed = await healThroughAdminApi(s, bucket);
-        assert.equal(healed.code, 0, healed.lines.join("\n"));
-        console.log(`drive loss (${how}): ${healed.lines.at(-1)}`);
-        assert.deepEqual(await allShardProblems(s.drivePaths, bucket, objects.keys()), []);
-
-        // So losing two OTHER drives still reads every object byte-exact...
-        for (const i of [c, d]) restore.push(await damage(s.drivePaths[i]!, "removed"));
-        await checkAll(s3, bucket, objects, `healed, then drives ${c + 1} and ${d + 1} removed`);
-        // ... and a third is beyond parity again.
-        restore.push(await damage(s.drivePaths[e]!, "removed"));
-        await beyondParity(s3, bucket, `drives ${c + 1}, ${d + 1} and ${e + 1} removed`);
-        for (const r of restore.splice(0)) await r();
-        await checkAll(s3, bucket, objects, "after the last drives came back");
-        assert.equal(
-          await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
-          "NoSuchKey",
-        );
-        console.log(`drive loss totals ${JSON.stringify({ how, seed: SEED, ...totals })}`);
-        // The closing figures, one shape across the crash, drive loss and bitrot suites.
-        console.log(`figures ${
-          JSON.stringify({
-            suite: `drive loss (${how})`,
-            seeds: 1,
-            faults: totals.faults,
-            objectsChecked: totals.objectsChecked,
-            lost: totals.lost,
-          })
-        }`);
-        assert.equal(totals.lost, 0);
-      } finally {
-        for (const r of restore) await r().catch(() => {});
-        s3.destroy();
-        await s.stop();
-      }
+      for (let i = 0; i < SEEDS; i++) await lossSeed(how, FIRST + i);
+      console.log(`drive loss totals ${JSON.stringify({ how, seeds: SEEDS, ...totals })}`);
+      // The closing figures, one shape across the crash, drive loss and bitrot suites.
+      console.log(`figures ${
+        JSON.stringify({
+          suite: `drive loss (${how})`,
+          seeds: SEEDS,
+          faults: totals.faults,
+          objectsChecked: totals.objectsChecked,
+          lost: totals.lost,
+        })
+      }`);
+      assert.equal(totals.lost, 0);
     },
   });
 }
