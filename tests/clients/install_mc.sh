@@ -16,7 +16,7 @@ set -euo pipefail
 MC_MODULE=github.com/minio/mc
 MC_VERSION=v0.0.0-20250721052808-ee72571936f1
 
-cache=${SHALE_MC_CACHE:-${HOME}/.cache/shale-mc}
+cache=${SHALE_MC_CACHE:-${HOME:-/root}/.cache/shale-mc}
 target="${cache}/bin/mc-${MC_VERSION}"
 if [ -x "$target" ]; then
   echo "$target"
