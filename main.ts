@@ -204,7 +204,7 @@ async function serve(config: ServerConfig): Promise<number> {
     observer: observers.length === 1 ? metrics : combineObservers(observers),
     admin: async (request, url) =>
       (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
-        (await handleKmsAdmin(request, url, { kms, store: iam, region: config.region })) ??
+        (await handleKmsAdmin(request, url, { kms, objects, store: iam, region: config.region })) ??
         (await handleHealAdmin(request, url, {
           sequences: healSequences,
           store: iam,

@@ -747,7 +747,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a KMS key created through the admin API encrypts objects and survives a restart",
+  name: "a KMS key created and rotated through the admin API encrypts objects across a restart",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -787,6 +787,16 @@ Deno.test({
         }),
       );
       equal(put.SSEKMSKeyId, "arn:aws:kms:tenant-a");
+      // Rotation: a new version of tenant-a; the object's data key is re-sealed under it.
+      const rotated = await fetchSigned(
+        server,
+        "POST",
+        "/minio/admin/v3/kms/key/rotate?key-id=tenant-a",
+        "",
+      );
+      const outcome = await rotated.json() as { versions: number[]; resealed: number };
+      deepEqual([outcome.versions, outcome.resealed], [[1, 2], 1]);
+      deepEqual(await getBytes(s3, { Bucket: "tenants", Key: "a" }), body);
       s3.destroy();
       equal(await server.stop(), 0);
       server = await startServer({ drives: 4, env, drivePaths });

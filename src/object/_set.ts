@@ -791,6 +791,52 @@ export class ErasureSet {
     }
   }
 
+  /**
+   * Replaces the internal metadata (and nothing else) of the current version, only while its
+   * ETag and internal metadata are still `expected` (SSE key rotation re-seals a data key this
+   * way without rewriting data; a concurrent overwrite wins and is left alone).
+   */
+  async putObjectInternal(
+    bucket: string,
+    key: string,
+    internal: Record<string, string>,
+    expected: { etag: string; internal: Record<string, string> | undefined },
+  ): Promise<ObjectInfo | undefined> {
+    const kp = keyPath(bucket, key);
+    const unlock = await this.ctx.locker.lock(`${bucket}/${key}`, "write");
+    try {
+      const r = await this.resolveVersion(bucket, key);
+      const current = pairsToMetadata(r.version.metadata);
+      const same = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) =>
+        JSON.stringify(Object.entries(a ?? {}).sort()) ===
+          JSON.stringify(Object.entries(b ?? {}).sort());
+      if (r.version.etag !== expected.etag || !same(current.internal, expected.internal)) {
+        return undefined;
+      }
+      const metadata = metadataToPairs({ ...current, internal });
+      const g = geometry(this.n, r.version.erasure.m);
+      const done = await Promise.all(this.slots.map(async (d, i) => {
+        const v = r.agreeing[i];
+        if (d === undefined || v === undefined) return false;
+        try {
+          const rec = { versions: [{ ...v, metadata }] };
+          await d.writeFile(`${kp.dir}/${META_FILE}`, encodeObjectRecord(rec));
+          return true;
+        } catch {
+          return false;
+        }
+      }));
+      const ok = done.filter(Boolean).length;
+      this.ctx.touched(bucket);
+      if (ok < g.writeQuorum) {
+        throw new QuorumLost(`Only ${ok} of ${this.n} drives stored the metadata`, bucket, key);
+      }
+      return versionToInfo(bucket, key, { ...r.version, metadata });
+    } finally {
+      unlock();
+    }
+  }
+
   /** Shard sources of one part, indexed by shard. */
   sourcesFor(
     bucket: string,
@@ -1395,7 +1441,8 @@ class SetObjectReader implements ObjectReader {
       finished = true;
       closeBefore(Number.POSITIVE_INFINITY);
       this.#streams--;
-      this.#release();
+      // Another stream of this reader (SSE reads a part's IV beside its data) keeps the lock.
+      if (this.#streams === 0) this.#release();
     };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {

@@ -335,6 +335,16 @@ export class ShaleObjectLayer implements ObjectLayer {
     await this.setFor(bucket, key).deleteObject(bucket, key);
   }
 
+  async putObjectInternal(
+    bucket: string,
+    key: string,
+    internal: Record<string, string>,
+    expected: { etag: string; internal: Record<string, string> | undefined },
+  ): Promise<ObjectInfo | undefined> {
+    await this.#requireBucket(bucket);
+    return await this.setFor(bucket, key).putObjectInternal(bucket, key, internal, expected);
+  }
+
   async putObjectTags(
     bucket: string,
     key: string,

@@ -74,3 +74,27 @@ Deno.test("a transform may replace the stored ETag of an object and of a part", 
   assert.equal(part.etag, etag(createHash("md5").update(body).digest()));
   assert.equal(part.size, 2 * body.length);
 });
+
+Deno.test("putObjectInternal replaces internal metadata only while the object is unchanged", async () => {
+  const l = await memoryLayer(4);
+  await l.makeBucket("bkt");
+  const body = randomBytes(300 * 1024, SEED);
+  const info = await l.putObject("bkt", "k", bodyOf(body), {
+    size: body.length,
+    metadata: { user: { a: "b" }, internal: { sealed: "v1" } },
+  });
+  const stale = await l.putObjectInternal("bkt", "k", { sealed: "x" }, {
+    etag: info.etag,
+    internal: { sealed: "other" },
+  });
+  assert.equal(stale, undefined);
+  const done = await l.putObjectInternal("bkt", "k", { sealed: "v2" }, {
+    etag: info.etag,
+    internal: { sealed: "v1" },
+  });
+  assert.deepEqual(done?.metadata, { user: { a: "b" }, internal: { sealed: "v2" } });
+  const r = await l.openObject("bkt", "k");
+  assert.deepEqual(r.info.metadata.internal, { sealed: "v2" });
+  assert.equal(r.info.etag, info.etag);
+  assert.deepEqual(await readAll(r.stream(0, r.info.size)), body);
+});

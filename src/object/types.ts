@@ -222,6 +222,16 @@ export interface ObjectLayer {
   deleteObject(bucket: string, key: string): Promise<void>;
   /** Replaces the tags (and nothing else) of the current version. */
   putObjectTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<ObjectInfo>;
+  /**
+   * Replaces the internal metadata of the current version while its ETag and internal metadata
+   * are still `expected` (else undefined, nothing changed): SSE re-seals keys this way.
+   */
+  putObjectInternal(
+    bucket: string,
+    key: string,
+    internal: Record<string, string>,
+    expected: { etag: string; internal: Record<string, string> | undefined },
+  ): Promise<ObjectInfo | undefined>;
 
   listObjects(bucket: string, opts: ListObjectsOptions): Promise<ListObjectsResult>;
 

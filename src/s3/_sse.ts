@@ -43,7 +43,13 @@ import {
   splitRange,
   STREAM_IV_BYTES,
 } from "../crypto/mod.ts";
-import type { BodyTransform, ObjectInfo, ObjectMetadata, ObjectReader } from "../object/types.ts";
+import type {
+  BodyTransform,
+  ObjectInfo,
+  ObjectLayer,
+  ObjectMetadata,
+  ObjectReader,
+} from "../object/types.ts";
 import type { RequestContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
 
@@ -560,4 +566,60 @@ export async function plaintextReader(
 export function withoutEncryption(metadata: ObjectMetadata): ObjectMetadata {
   const { internal: _, ...rest } = metadata;
   return { ...rest, user: { ...metadata.user } };
+}
+
+/** Objects listed per page while re-sealing keys after a rotation. */
+const RESEAL_PAGE_KEYS = 1000;
+
+/**
+ * After `kms.rotateKey(keyId)`: every SSE-S3/SSE-KMS object sealed under an older version of
+ * `keyId` gets its data key sealed under the current version, in its internal metadata only (the
+ * data is not rewritten). An object overwritten meanwhile is skipped (it has a new key already).
+ * Uploads in progress keep their older version (still readable). Returns how many were re-sealed.
+ */
+export async function resealObjectKeys(
+  objects: ObjectLayer,
+  kms: Kms,
+  keyId: string,
+): Promise<{ resealed: number; failed: number }> {
+  let resealed = 0;
+  let failed = 0;
+  for (const bucket of await objects.listBuckets()) {
+    let after = "";
+    for (;;) {
+      const page = await objects.listObjects(bucket.name, {
+        prefix: "",
+        delimiter: "",
+        after,
+        maxKeys: RESEAL_PAGE_KEYS,
+      });
+      for (const o of page.objects) {
+        const sse = sseOf(o.metadata);
+        const record = sse?.record;
+        if (record === undefined || record.mode === "SSE-C" || record.keyId !== keyId) continue;
+        if (kms.isCurrent(keyId, record.sealedKey)) continue;
+        try {
+          const sealed = await kms.resealDataKey(keyId, record.sealedKey, {
+            mode: record.mode,
+            bucket: bucket.name,
+            object: o.key,
+            ...(record.encryptionContext !== undefined
+              ? { encryptionContext: record.encryptionContext }
+              : {}),
+          });
+          const internal = { ...o.metadata.internal, [META.sealedKey]: b64(sealed) };
+          const done = await objects.putObjectInternal(bucket.name, o.key, internal, {
+            etag: o.etag,
+            internal: o.metadata.internal,
+          });
+          if (done !== undefined) resealed++;
+        } catch {
+          failed++;
+        }
+      }
+      if (!page.isTruncated || page.nextAfter === undefined) break;
+      after = page.nextAfter;
+    }
+  }
+  return { resealed, failed };
 }

@@ -6,6 +6,9 @@
  *   POST /minio/admin/v3/kms/key/create?key-id=NAME   a new random master key
  *   GET  /minio/admin/v3/kms/key/list                 [{"name", "createdAt", "isDefault", ...}]
  *   GET  /minio/admin/v3/kms/key/status?key-id=NAME   {"key-id", "encryption-error"?, ...}
+ *   POST /minio/admin/v3/kms/key/rotate?key-id=NAME   a new version of the key, then every
+ *        object's data key sealed under an older one is re-sealed (metadata only, no data
+ *        rewritten): {..., "resealed", "failed"}. Unlike MinIO (whose KES rotates outside).
  *
  * SigV4 like S3; root, or identities allowed `admin:KMSCreateKey` / `admin:KMSKeyStatus` (MinIO's
  * actions). Created keys are persisted sealed under the root key (src/crypto/FORMAT.md "Key-store
@@ -21,6 +24,7 @@ import {
   isAllowed,
 } from "../iam/mod.ts";
 import { IAM_BUCKET } from "../iam/store.ts";
+import { resealObjectKeys } from "./_sse.ts";
 import type { ObjectLayer } from "../object/types.ts";
 
 export const KMS_PATH = "/minio/admin/v3/kms/";
@@ -68,6 +72,8 @@ export async function attachKmsStore(objects: ObjectLayer, kms: Kms): Promise<vo
 
 export interface KmsAdminOptions {
   kms: Kms | undefined;
+  /** Where objects are re-sealed after a rotation. */
+  objects?: ObjectLayer;
   store: IamStore;
   region: string;
   now?: () => Date;
@@ -114,7 +120,9 @@ export async function handleKmsAdmin(
   if (!url.pathname.startsWith(KMS_PATH)) return undefined;
   await request.body?.cancel().catch(() => {});
   const op = url.pathname.slice(KMS_PATH.length).replace(/\/$/, "");
-  const action = op === "key/create" ? "admin:KMSCreateKey" : "admin:KMSKeyStatus";
+  const action = op === "key/create" || op === "key/rotate"
+    ? "admin:KMSCreateKey"
+    : "admin:KMSKeyStatus";
   if (!await authorized(request, action, options)) {
     return answer(403, { Code: "AccessDenied", Message: "Access Denied." });
   }
@@ -132,6 +140,12 @@ export async function handleKmsAdmin(
       case "key/create":
         if (request.method !== "POST") break;
         return answer(200, await kms.createKey(keyId));
+      case "key/rotate": {
+        if (request.method !== "POST" || options.objects === undefined) break;
+        const rotated = await kms.rotateKey(keyId === "" ? kms.defaultKeyId : keyId);
+        const outcome = await resealObjectKeys(options.objects, kms, rotated.name);
+        return answer(200, { ...rotated, ...outcome });
+      }
       case "key/status": {
         const name = keyId === "" ? kms.defaultKeyId : keyId;
         const context = { mode: "SSE-KMS" as const, bucket: "", object: "" };
@@ -162,7 +176,7 @@ export async function handleKmsAdmin(
 function usage(io: AdminCliIo, problem: string): number {
   io.printError(`shale admin: ${problem}`);
   io.printError(
-    "usage: shale admin kms status | kms key list | kms key create NAME | kms key status [NAME]",
+    "usage: shale admin kms status | kms key list | kms key create NAME | kms key status [NAME] | kms key rotate [NAME]",
   );
   return 2;
 }
@@ -190,6 +204,8 @@ export async function runKmsCommand(args: string[], io: AdminCliIo): Promise<num
   else if (first === "key" && second === "list") call = ["GET", "kms/key/list", {}];
   else if (first === "key" && second === "create" && name !== undefined) {
     call = ["POST", "kms/key/create", { "key-id": name }];
+  } else if (first === "key" && second === "rotate") {
+    call = ["POST", "kms/key/rotate", name === undefined ? {} : { "key-id": name }];
   } else if (first === "key" && second === "status") {
     call = ["GET", "kms/key/status", name === undefined ? {} : { "key-id": name }];
   }
