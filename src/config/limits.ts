@@ -143,6 +143,10 @@ export const KMS_KEY_NAME_BYTES_MAX = 64;
 export const KMS_KEYS_MAX = 1000;
 /** KMS: at most this many versions of one master key (each rotation adds one). */
 export const KMS_KEY_VERSIONS_MAX = 1000;
+/** Objects listed per page when SSE key rotation re-seals data keys (AWS's ListObjects page). */
+export const SSE_RESEAL_PAGE_KEYS = 1000;
+/** KMS key-store entries listed per page at start-up (AWS's ListObjects page). */
+export const KMS_STORE_PAGE_KEYS = 1000;
 /** DeleteObjects deletes at most this many keys at once (bounded parallelism per request). */
 export const DELETE_OBJECTS_PARALLEL_MAX = 16;
 /** PUT keeps at most this many encoded blocks in flight to the drives while reading the next. */

@@ -18,6 +18,7 @@
  *   HMAC-SHA256(data key, "shale sse etag v1" || MD5), hex: stable, random-looking, and no
  *   fingerprint of the plaintext for anyone without the key.
  */
+import { SSE_RESEAL_PAGE_KEYS } from "../config/limits.ts";
 import { createHmac } from "node:crypto";
 import {
   ciphertextRange,
@@ -568,9 +569,6 @@ export function withoutEncryption(metadata: ObjectMetadata): ObjectMetadata {
   return { ...rest, user: { ...metadata.user } };
 }
 
-/** Objects listed per page while re-sealing keys after a rotation. */
-const RESEAL_PAGE_KEYS = 1000;
-
 /**
  * After `kms.rotateKey(keyId)`: every SSE-S3/SSE-KMS object sealed under an older version of
  * `keyId` gets its data key sealed under the current version, in its internal metadata only (the
@@ -591,7 +589,7 @@ export async function resealObjectKeys(
         prefix: "",
         delimiter: "",
         after,
-        maxKeys: RESEAL_PAGE_KEYS,
+        maxKeys: SSE_RESEAL_PAGE_KEYS,
       });
       for (const o of page.objects) {
         const sse = sseOf(o.metadata);

@@ -14,6 +14,7 @@
  * actions). Created keys are persisted sealed under the root key (src/crypto/FORMAT.md "Key-store
  * entry") as objects in the reserved IAM bucket: never in clear on the drives.
  */
+import { KMS_STORE_PAGE_KEYS } from "../config/limits.ts";
 import { authenticateRequest } from "../auth/mod.ts";
 import { CryptoError, type Kms, type StoredKmsKey } from "../crypto/mod.ts";
 import {
@@ -29,8 +30,6 @@ import type { ObjectLayer } from "../object/types.ts";
 
 export const KMS_PATH = "/minio/admin/v3/kms/";
 const STORE_PREFIX = "kms/keys/";
-/** Stored key entries read at start-up: far above KMS_KEYS_MAX times its versions. */
-const STORE_LIST_MAX = 1000;
 
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -44,7 +43,7 @@ export async function attachKmsStore(objects: ObjectLayer, kms: Kms): Promise<vo
       prefix: STORE_PREFIX,
       delimiter: "",
       after,
-      maxKeys: STORE_LIST_MAX,
+      maxKeys: KMS_STORE_PAGE_KEYS,
     });
     for (const o of page.objects) {
       const r = await objects.openObject(IAM_BUCKET, o.key);
