@@ -17,11 +17,13 @@
  */
 import { authenticateRequest, SigV4Error } from "../auth/mod.ts";
 import { type HealProgress, type HealSequences, TooManyHealSequences } from "../background/mod.ts";
-import { type IamStore, isAllowed } from "../iam/mod.ts";
-import { BucketNotFound } from "../object/mod.ts";
+import { IAM_BUCKET, type IamStore, isAllowed } from "../iam/mod.ts";
+import { BucketNotFound, QuorumLost } from "../object/mod.ts";
 
 export const HEAL_PATH = "/minio/admin/v3/heal/";
 const BACKGROUND_STATUS_PATH = "/minio/admin/v3/background-heal/status";
+/** S3's bucket naming rules, in short: 3-63 of a-z 0-9 . -, no "..". */
+const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export interface HealApiOptions {
   sequences: HealSequences;
@@ -101,6 +103,10 @@ export async function handleHealAdmin(
   if (request.method !== "POST") {
     return answer(400, { Code: "InvalidArgument", Message: "clientToken is required" });
   }
+  // A bucket name as S3 allows them (or the IAM bucket), so nothing else reaches the drives.
+  if (bucket !== "" && bucket !== IAM_BUCKET && !BUCKET_NAME.test(bucket)) {
+    return answer(400, { Code: "InvalidBucketName", Message: `Not a bucket name: "${bucket}"` });
+  }
   try {
     const p = await seqs.start(bucket === "" ? undefined : bucket, prefix);
     return answer(200, { clientToken: p.id, startTime: p.started });
@@ -110,6 +116,9 @@ export async function handleHealAdmin(
         Code: "NoSuchBucket",
         Message: `The specified bucket does not exist: "${bucket}"`,
       });
+    }
+    if (e instanceof QuorumLost) {
+      return answer(503, { Code: "XMinioServerNotInitialized", Message: e.message });
     }
     if (e instanceof TooManyHealSequences) {
       return answer(503, { Code: "XMinioHealAlreadyRunning", Message: e.message });

@@ -86,6 +86,9 @@ Deno.test("heal answers 404 for an unknown bucket or token and 403 without admin
   const { layer, store, call } = await setup();
   assert.equal((await call("POST", "heal/nope")).json.Code, "NoSuchBucket");
   assert.equal((await call("GET", "heal/?clientToken=abc")).status, 404);
+  for (const bad of ["-ab", "a%2Fb", "UP", "x..y"]) {
+    assert.equal((await call("POST", `heal/${bad}`)).json.Code, "InvalidBucketName", bad);
+  }
   await store.addUser("bob", "bobsecret123");
   await store.attachPolicies({ user: "bob" }, ["readwrite"]);
   const bob = { accessKey: "bob", secretKey: "bobsecret123" };
