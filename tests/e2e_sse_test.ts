@@ -12,6 +12,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketEncryptionCommand,
   GetBucketEncryptionCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -298,6 +299,21 @@ Deno.test({
         deepEqual(await getBytes(s3, { ...where, ...k1.params }), medium);
         await checkRanges(s3, { ...where, ...k1.params }, medium, random);
         equal(await errorCode(s3.send(new HeadObjectCommand(where))), "400");
+        // GetObjectAttributes too: the key is needed, another key is refused.
+        const attributes = { ...where, ObjectAttributes: ["ObjectSize" as const] };
+        equal(
+          (await s3.send(new GetObjectAttributesCommand({ ...attributes, ...k1.params })))
+            .ObjectSize,
+          medium.length,
+        );
+        equal(
+          await errorCode(s3.send(new GetObjectAttributesCommand(attributes))),
+          "InvalidRequest",
+        );
+        equal(
+          await errorCode(s3.send(new GetObjectAttributesCommand({ ...attributes, ...k2.params }))),
+          "AccessDenied",
+        );
         equal(await errorCode(s3.send(new GetObjectCommand(where))), "InvalidRequest");
         equal(
           await errorCode(s3.send(new GetObjectCommand({ ...where, ...k2.params }))),

@@ -621,3 +621,23 @@ export async function resealObjectKeys(
   }
   return { resealed, failed };
 }
+
+/**
+ * Checks that a request may see an object's metadata as AWS does for reads: an SSE-C object needs
+ * its key (400 without, 403 with another), SSE-C headers on any other object are 400.
+ */
+export async function checkReadKey(ctx: RequestContext, info: ObjectInfo): Promise<void> {
+  const sse = sseOf(info.metadata);
+  const customerKey = await customerKeyOf(ctx);
+  if (sse === undefined) {
+    if (customerKey !== undefined) {
+      throw new S3Error("InvalidRequest", {
+        message: "The encryption parameters are not applicable to this object.",
+      });
+    }
+    return;
+  }
+  if (sse.record.mode !== "SSE-C") return;
+  const dataKey = await openDataKey(ctx, sse, { bucket: info.bucket, key: info.key, customerKey });
+  dataKey.fill(0);
+}

@@ -5,7 +5,7 @@ import { writeChecksumElements } from "../_checksums.ts";
 import { httpDate, xmlResponse } from "../_respond.ts";
 import { S3_XMLNS, XmlWriter } from "../xml.ts";
 import { checkVersionId } from "./_read.ts";
-import { plainInfo } from "../_sse.ts";
+import { checkReadKey, plainInfo } from "../_sse.ts";
 
 const ATTRIBUTES = new Set(["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]);
 
@@ -30,8 +30,10 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<Response
   }
   const maxParts = intHeader(ctx.headers.get("x-amz-max-parts"), LIST_PARTS_MAX);
   const marker = intHeader(ctx.headers.get("x-amz-part-number-marker"), 0);
-  // Plaintext sizes for an encrypted object (AWS asks for the SSE-C key here too: not checked).
-  const info = plainInfo(await ctx.objects.getObjectInfo(ctx.bucket, ctx.key));
+  // Plaintext sizes for an encrypted object; an SSE-C object needs its key, as for HEAD.
+  const stored = await ctx.objects.getObjectInfo(ctx.bucket, ctx.key);
+  await checkReadKey(ctx, stored);
+  const info = plainInfo(stored);
   const w = new XmlWriter().open("GetObjectAttributesResponse", { xmlns: S3_XMLNS });
   if (wanted.has("ETag")) w.leaf("ETag", info.etag);
   if (wanted.has("Checksum") && Object.keys(info.checksums).length > 0) {
