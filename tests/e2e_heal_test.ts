@@ -6,6 +6,8 @@
  * - `shale admin heal <bucket> --wait` (the real command line, a separate process) repairs
  *   seeded damage (shard files deleted, truncated or flipped on two drives), prints what it did,
  *   and the heal counters show in the metrics and the log;
+ * - MinIO's own `mc admin heal -r` (tests/clients/install_mc.sh) heals a bucket whose files were
+ *   removed from a drive, and `mc admin heal` prints the background status;
  * - a slow scanner does not hold up shutdown.
  * SHALE_SEED=<n> replays the damage.
  */
@@ -24,6 +26,7 @@ import { keyPath } from "../src/storage/key_path.ts";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor } from "./_s3.ts";
 import { allShardProblems } from "./_shards.ts";
+import { run, runOk } from "./clients/_run.ts";
 
 const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
 const KiB = 1024, MiB = 1024 * KiB;
@@ -279,5 +282,48 @@ Deno.test({
     const t = performance.now();
     assert.equal(await s.stop(), 0);
     assert.ok(performance.now() - t < 5_000, `shutdown took ${performance.now() - t} ms`);
+  },
+});
+
+Deno.test({
+  name: "mc admin heal -r heals a bucket through the admin API and mc admin heal shows the status",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cache = Deno.env.get("SHALE_MC_CACHE");
+    const mc =
+      (await runOk("bash", [new URL("./clients/install_mc.sh", import.meta.url).pathname], {
+        env: {
+          HOME: Deno.env.get("HOME") ?? "/root",
+          ...(cache !== undefined ? { SHALE_MC_CACHE: cache } : {}),
+        },
+      })).stdout.trim().split("\n").at(-1)!;
+    // The scanner is off: only mc's heal can bring the files back.
+    const s = await startServer({ drives: 4, env: { SHALE_SCANNER_INTERVAL: "off" } });
+    const s3 = clientFor(s, { maxAttempts: 1 });
+    const configDir = await Deno.makeTempDir({ prefix: "shale-mc-heal-" });
+    const mcRun = (...args: string[]) =>
+      run(mc, ["--config-dir", configDir, "--no-color", ...args], { env: { HOME: configDir } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: "mcheal" }));
+      const keys = ["a", "b/c", "big"];
+      for (const [i, key] of keys.entries()) {
+        const body = bytesOf(key === "big" ? 700 * KiB : 10 + i, SEED + i);
+        await s3.send(new PutObjectCommand({ Bucket: "mcheal", Key: key, Body: body }));
+      }
+      await Deno.remove(`${s.drivePaths[1]}/mcheal`, { recursive: true });
+      assert.notDeepEqual(await allShardProblems(s.drivePaths, "mcheal", keys), []);
+      const alias = await mcRun("alias", "set", "shale", s.endpoint, s.accessKey, s.secretKey);
+      assert.equal(alias.code, 0, alias.stderr);
+      const heal = await mcRun("admin", "heal", "-r", "--force", "shale/mcheal");
+      assert.equal(heal.code, 0, `${heal.stdout}\n${heal.stderr}`);
+      assert.deepEqual(await allShardProblems(s.drivePaths, "mcheal", keys), []);
+      const status = await mcRun("admin", "heal", "shale");
+      assert.equal(status.code, 0, `${status.stdout}\n${status.stderr}`);
+    } finally {
+      s3.destroy();
+      await s.stop();
+      await Deno.remove(configDir, { recursive: true });
+    }
   },
 });
