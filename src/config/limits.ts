@@ -203,6 +203,8 @@ export const STS_SESSION_GRACE_SECONDS = 3_600;
 export const STS_SWEEP_INTERVAL_SECONDS = 3_600;
 /** ...and at most this many records looked at per sweep (one listing page, S3's 1,000). */
 export const STS_SWEEP_KEYS_MAX = 1_000;
+/** Stored STS sessions looked at to list them (admin list-access-keys; one S3 listing page). */
+export const STS_LIST_KEYS_MAX = 1_000;
 /** An STS form body (Action, Version, DurationSeconds, Policy, ...). */
 export const STS_BODY_BYTES_MAX = 16 * KiB;
 /** OpenID: after fetching the JWKS, wait this long before fetching it again for an unknown key id. */
