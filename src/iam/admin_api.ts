@@ -23,6 +23,7 @@ import {
 import type { Identity } from "./identity.ts";
 import { MalformedPolicy } from "./policy.ts";
 import { IamError, type IamStore, type ServiceAccountRecord, type Status } from "./store.ts";
+import type { SessionInfo, StsService } from "./sts.ts";
 
 export const ADMIN_PREFIX = "/minio/admin/v3/";
 
@@ -30,6 +31,8 @@ export interface AdminApiOptions {
   store: IamStore;
   region: string;
   now?: () => Date;
+  /** STS sessions, for temporary-account-info and the STS keys of list-access-keys-bulk. */
+  sts?: StsService;
 }
 
 /** Answers an admin IAM request, or undefined when the path is not one of them. */
@@ -54,7 +57,7 @@ export async function handleIamAdmin(
     const body = new TextDecoder().decode(
       isMadminEncrypted(raw) ? await decryptMadmin(secretKey, raw) : raw,
     );
-    const result = await route.run(options.store, url.searchParams, body, url);
+    const result = await route.run(options.store, url.searchParams, body, url, options.sts);
     if (result === undefined) return new Response(null, { status: route.status ?? 200 });
     const json = new TextEncoder().encode(JSON.stringify(result));
     if (route.encrypt !== true) {
@@ -70,7 +73,13 @@ export async function handleIamAdmin(
 
 interface Route {
   action: string;
-  run: (store: IamStore, q: URLSearchParams, body: string, url: URL) => Promise<unknown>;
+  run: (
+    store: IamStore,
+    q: URLSearchParams,
+    body: string,
+    url: URL,
+    sts: StsService | undefined,
+  ) => Promise<unknown>;
   /** MinIO encrypts this answer for the caller (madmin DecryptData on the client side). */
   encrypt?: boolean;
   /** The status of an answer without a body (MinIO answers some with 204). */
@@ -290,23 +299,41 @@ const ROUTES: Record<string, Route> = {
   "GET list-access-keys-bulk": {
     action: "admin:ListServiceAccounts",
     encrypt: true,
-    run: (store, q) => {
-      // listType users-only, sts-only, svcacc-only or all. STS keys are not listed: sessions are
-      // self-contained tokens (sts.ts) that the IAM store does not enumerate.
+    run: async (store, q, _body, _url, sts) => {
+      // listType: users-only, sts-only, svcacc-only or all.
       const listType = q.get("listType") ?? "all";
-      const users = q.get("all") === "true"
+      const everyone = q.get("all") === "true";
+      const users = everyone
         ? [store.root.accessKey, ...store.listUsers().map((u) => u.accessKey)]
         : q.getAll("users");
+      const wantAccounts = listType === "all" || listType === "svcacc-only";
+      const wantSessions = sts !== undefined && (listType === "all" || listType === "sts-only");
+      const sessions = wantSessions ? await sts.listSessions() : [];
       const out: Record<string, unknown> = {};
       for (const user of users) {
-        const accounts = listType === "all" || listType === "svcacc-only"
-          ? store.listServiceAccounts(user).map(accountSummary)
-          : [];
-        if (accounts.length > 0 || q.get("all") !== "true") {
-          out[user] = { serviceAccounts: accounts, stsKeys: [] };
+        const accounts = wantAccounts ? store.listServiceAccounts(user).map(accountSummary) : [];
+        const stsKeys = sessions.filter((x) => x.parent === user).map(sessionSummary);
+        if (accounts.length > 0 || stsKeys.length > 0 || !everyone) {
+          out[user] = { serviceAccounts: accounts, stsKeys };
         }
       }
-      return Promise.resolve(out);
+      return out;
+    },
+  },
+  "GET temporary-account-info": {
+    action: "admin:ListTemporaryAccounts",
+    encrypt: true,
+    run: async (store, q, _body, _url, sts) => {
+      const accessKey = required(q, "accessKey");
+      const session = await sts?.sessionInfo(accessKey);
+      if (session === undefined) {
+        throw new IamError(
+          "NoSuchServiceAccount",
+          `Temporary account "${accessKey}" does not exist`,
+        );
+      }
+      const { accessKey: _ak, ...rest } = sessionSummary(session);
+      return { ...rest, policy: session.policy ?? impliedPolicy(store, session.parent) };
     },
   },
   "GET info": {
@@ -373,21 +400,34 @@ function accountInfo(store: IamStore, accessKey: string): Record<string, unknown
   if (sa === undefined) {
     throw new IamError("NoSuchServiceAccount", `Service account "${accessKey}" does not exist`);
   }
-  let policy = sa.policy;
-  if (policy === undefined) {
-    const texts = store.listPolicies();
-    const names = sa.parent === store.root.accessKey
-      ? ["consoleAdmin"]
-      : (store.getUser(sa.parent)?.policies ?? []);
-    const statements = names.flatMap((n) => {
-      const doc = JSON.parse(texts[n] ?? "{}") as { Statement?: unknown };
-      return Array.isArray(doc.Statement) ? doc.Statement : [];
-    });
-    policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
-  }
+  const policy = sa.policy ?? impliedPolicy(store, sa.parent);
   // Unlike the listings, info leaves the expiration out when there is none (mc prints it as is).
   const { accessKey: _ak, expiration, ...summary } = accountSummary(sa);
   return { ...summary, ...(sa.expiresMs !== undefined ? { expiration } : {}), policy };
+}
+
+/** The parent's own policies merged into one document (what an implied policy allows). */
+function impliedPolicy(store: IamStore, parent: string): string {
+  const texts = store.listPolicies();
+  const names = parent === store.root.accessKey
+    ? ["consoleAdmin"]
+    : (store.getUser(parent)?.policies ?? []);
+  const statements = names.flatMap((n) => {
+    const doc = JSON.parse(texts[n] ?? "{}") as { Statement?: unknown };
+    return Array.isArray(doc.Statement) ? doc.Statement : [];
+  });
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** An STS session as madmin's ServiceAccountInfo. */
+function sessionSummary(session: SessionInfo): Record<string, unknown> {
+  return {
+    parentUser: session.parent,
+    accountStatus: "on",
+    impliedPolicy: session.policy === undefined,
+    accessKey: session.accessKey,
+    expiration: session.expiresAt.toISOString(),
+  };
 }
 
 /** A policy sent as JSON inside the JSON body (madmin's json.RawMessage) or as a string. */

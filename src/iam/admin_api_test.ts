@@ -5,12 +5,14 @@ import { memoryLayer } from "../object/_testing.ts";
 import { handleIamAdmin } from "./admin_api.ts";
 import { decryptMadmin, encryptMadmin, isMadminEncrypted } from "./madmin_crypto.ts";
 import { IamStore } from "./store.ts";
+import { StsService } from "./sts.ts";
 
 const ROOT = { accessKey: "rootuser", secretKey: "rootsecret123" };
 const REGION = "us-east-1";
 
 async function setup() {
   const store = await IamStore.open(await memoryLayer(4), { root: ROOT });
+  const sts = new StsService(store, { rootSecretKey: ROOT.secretKey });
   const call = async (
     method: string,
     target: string,
@@ -35,7 +37,7 @@ async function setup() {
       headers: signed.headers,
       ...(method === "GET" || method === "HEAD" ? {} : { body: tamper ?? body }),
     });
-    const response = await handleIamAdmin(request, new URL(url), { store, region: REGION });
+    const response = await handleIamAdmin(request, new URL(url), { store, region: REGION, sts });
     assert.ok(response, `${method} ${target} is an admin route`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const encrypted = isMadminEncrypted(bytes);
@@ -48,7 +50,7 @@ async function setup() {
       json: text === "" ? undefined : JSON.parse(text),
     };
   };
-  return { store, call };
+  return { store, sts, call };
 }
 
 Deno.test("root adds a user, attaches a policy and lists them", async () => {
@@ -203,4 +205,34 @@ Deno.test("mc's encrypted bodies are decrypted and the answers MinIO encrypts co
   );
   assert.equal((await call("PUT", "add-user?accessKey=carol", forged)).status, 400);
   assert.equal(store.getUser("carol"), undefined);
+});
+
+Deno.test("STS sessions show in temporary-account-info and among a user's access keys", async () => {
+  const { store, sts, call } = await setup();
+  await store.addUser("alice", "alicesecret");
+  await store.attachPolicies({ user: "alice" }, ["readwrite"]);
+  const policy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }],
+  });
+  const role = await sts.assumeRole(
+    store.identity("alice")!,
+    new URLSearchParams({ Policy: policy }),
+  );
+  const info = await call("GET", `temporary-account-info?accessKey=${role.accessKey}`);
+  assert.equal(info.status, 200);
+  assert.ok(info.encrypted);
+  assert.equal(info.json.parentUser, "alice");
+  assert.equal(info.json.impliedPolicy, false);
+  assert.equal(info.json.policy, policy);
+  assert.equal(info.json.expiration, role.expiration.toISOString());
+  const keys = await call("GET", "list-access-keys-bulk?listType=sts-only&users=alice");
+  assert.deepEqual(keys.json.alice.stsKeys.map((k: { accessKey: string }) => k.accessKey), [
+    role.accessKey,
+  ]);
+  assert.deepEqual(keys.json.alice.serviceAccounts, []);
+  assert.equal(
+    (await call("GET", "temporary-account-info?accessKey=NOSUCHSESSIONKEY0000")).status,
+    404,
+  );
 });

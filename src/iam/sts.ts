@@ -26,6 +26,7 @@ import {
   STS_DURATION_SECONDS_DEFAULT,
   STS_DURATION_SECONDS_MAX,
   STS_DURATION_SECONDS_MIN,
+  STS_LIST_KEYS_MAX,
   STS_SESSION_GRACE_SECONDS,
   STS_SESSION_POLICY_CHARS_MAX,
   STS_SESSION_RECORD_BYTES_MAX,
@@ -226,6 +227,36 @@ export class StsService {
     return this.#session(accessKey).then((s) => s?.credentials);
   }
 
+  /** A live session's parent, expiry and session policy (admin temporary-account-info). */
+  async sessionInfo(accessKey: string): Promise<SessionInfo | undefined> {
+    const session = await this.#session(accessKey);
+    if (session === undefined) return undefined;
+    if (session.credentials.expiresAt.getTime() <= this.#now().getTime()) return undefined;
+    return summary(session);
+  }
+
+  /**
+   * Live sessions, of one parent or all, from the stored records (admin list-access-keys); at
+   * most STS_LIST_KEYS_MAX records are looked at.
+   */
+  async listSessions(parent?: string): Promise<SessionInfo[]> {
+    const page = await this.store.objects.listObjects(IAM_BUCKET, {
+      prefix: "sts/",
+      delimiter: "",
+      after: "",
+      maxKeys: STS_LIST_KEYS_MAX,
+    });
+    const out: SessionInfo[] = [];
+    const now = this.#now().getTime();
+    for (const o of page.objects) {
+      const accessKey = o.key.slice("sts/".length, -".json".length);
+      const session = await this.#session(accessKey);
+      if (session === undefined || session.credentials.expiresAt.getTime() <= now) continue;
+      if (parent === undefined || session.parent === parent) out.push(summary(session));
+    }
+    return out;
+  }
+
   /** Who a session key acts as; undefined when the token no longer verifies. */
   async identity(accessKey: string): Promise<Identity | undefined> {
     const session = await this.#session(accessKey);
@@ -393,6 +424,22 @@ export class StsService {
       return undefined;
     }
   }
+}
+
+export interface SessionInfo {
+  accessKey: string;
+  parent: string;
+  expiresAt: Date;
+  policy?: string;
+}
+
+function summary(session: Session): SessionInfo {
+  return {
+    accessKey: session.credentials.accessKey,
+    parent: session.parent,
+    expiresAt: session.credentials.expiresAt,
+    ...(session.policy !== undefined ? { policy: session.policy } : {}),
+  };
 }
 
 function sessionObject(accessKey: string): string {
