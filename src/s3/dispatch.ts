@@ -25,7 +25,7 @@ import { logger } from "../util/logger.ts";
 import { RequestContext, type S3Options } from "./context.ts";
 import { S3Error, toS3Error } from "./errors.ts";
 import { errorXml } from "./error_xml.ts";
-import { OPERATION_HANDLERS } from "./operations/mod.ts";
+import { OPERATION_LOADERS } from "./operations/mod.ts";
 import { locate, rawTarget, type Route, routeRequest } from "./router.ts";
 import { checkBucketName, checkObjectKey } from "./_names.ts";
 import { corsResponseHeaders, type CorsRule, matchCorsRule } from "./_cors.ts";
@@ -245,7 +245,8 @@ async function handleRequest(
       auth,
       sourceIpOf(info),
     );
-    response = await OPERATION_HANDLERS[route.operation](ctx);
+    const operation = await OPERATION_LOADERS[route.operation]();
+    response = await operation(ctx);
   } catch (e) {
     response = errorResponse(e, request, rawPath, requestId, route);
     if (seen !== undefined) seen.errorCode = toS3Error(e)?.code ?? "InternalError";

@@ -1,94 +1,84 @@
-/** Every built operation, by its AWS name. */
+/**
+ * Every built operation, by its AWS name. Each operation's module is loaded by its first request,
+ * not at start-up (issue 6: start-to-ready time; the ~50 modules here cost ~8 ms of CPU at every
+ * start, and most servers never see most operations). The specifiers stay string literals so that
+ * `deno compile` embeds every module.
+ */
 import type { Operation } from "../context.ts";
 import type { OperationName } from "../router.ts";
-import { abortMultipartUpload } from "./abort_multipart_upload.ts";
-import { assumeRole } from "./assume_role.ts";
-import { completeMultipartUpload } from "./complete_multipart_upload.ts";
-import { copyObject } from "./copy_object.ts";
-import { createBucket } from "./create_bucket.ts";
-import { createMultipartUpload } from "./create_multipart_upload.ts";
-import { deleteBucket } from "./delete_bucket.ts";
-import { deleteBucketPolicy } from "./delete_bucket_policy.ts";
-import { deleteBucketEncryption } from "./delete_bucket_encryption.ts";
-import { getBucketEncryption } from "./get_bucket_encryption.ts";
-import { putBucketEncryption } from "./put_bucket_encryption.ts";
-import { deleteBucketCors } from "./delete_bucket_cors.ts";
-import { deleteBucketTagging } from "./delete_bucket_tagging.ts";
-import { deleteObject } from "./delete_object.ts";
-import { deleteObjects } from "./delete_objects.ts";
-import { deleteObjectTagging } from "./delete_object_tagging.ts";
-import { getBucketAcl } from "./get_bucket_acl.ts";
-import { getBucketCors } from "./get_bucket_cors.ts";
-import { getBucketPolicy } from "./get_bucket_policy.ts";
-import { getBucketPolicyStatus } from "./get_bucket_policy_status.ts";
-import { getBucketLocation } from "./get_bucket_location.ts";
-import { getBucketTagging } from "./get_bucket_tagging.ts";
-import { getBucketVersioning } from "./get_bucket_versioning.ts";
-import { getObject } from "./get_object.ts";
-import { getObjectAcl } from "./get_object_acl.ts";
-import { getObjectAttributes } from "./get_object_attributes.ts";
-import { getObjectTagging } from "./get_object_tagging.ts";
-import { headBucket } from "./head_bucket.ts";
-import { headObject } from "./head_object.ts";
-import { listBuckets } from "./list_buckets.ts";
-import { listMultipartUploads } from "./list_multipart_uploads.ts";
-import { listObjects } from "./list_objects.ts";
-import { listObjectsV2 } from "./list_objects_v2.ts";
-import { listObjectVersions } from "./list_object_versions.ts";
-import { listParts } from "./list_parts.ts";
-import { optionsObject } from "./options_object.ts";
-import { postObject } from "./post_object.ts";
-import { putBucketCors } from "./put_bucket_cors.ts";
-import { putBucketPolicy } from "./put_bucket_policy.ts";
-import { putBucketTagging } from "./put_bucket_tagging.ts";
-import { putObject } from "./put_object.ts";
-import { putObjectTagging } from "./put_object_tagging.ts";
-import { uploadPart } from "./upload_part.ts";
-import { uploadPartCopy } from "./upload_part_copy.ts";
+import { lazy } from "../../util/lazy.ts";
 
-export const OPERATION_HANDLERS: Record<OperationName, Operation> = {
-  AbortMultipartUpload: abortMultipartUpload,
-  AssumeRole: assumeRole,
-  CompleteMultipartUpload: completeMultipartUpload,
-  CopyObject: copyObject,
-  CreateBucket: createBucket,
-  CreateMultipartUpload: createMultipartUpload,
-  DeleteBucket: deleteBucket,
-  DeleteBucketCors: deleteBucketCors,
-  DeleteBucketPolicy: deleteBucketPolicy,
-  GetBucketEncryption: getBucketEncryption,
-  PutBucketEncryption: putBucketEncryption,
-  DeleteBucketEncryption: deleteBucketEncryption,
-  DeleteBucketTagging: deleteBucketTagging,
-  DeleteObject: deleteObject,
-  DeleteObjects: deleteObjects,
-  DeleteObjectTagging: deleteObjectTagging,
-  GetBucketAcl: getBucketAcl,
-  GetBucketCors: getBucketCors,
-  GetBucketLocation: getBucketLocation,
-  GetBucketPolicy: getBucketPolicy,
-  GetBucketPolicyStatus: getBucketPolicyStatus,
-  GetBucketTagging: getBucketTagging,
-  GetBucketVersioning: getBucketVersioning,
-  GetObject: getObject,
-  GetObjectAcl: getObjectAcl,
-  GetObjectAttributes: getObjectAttributes,
-  GetObjectTagging: getObjectTagging,
-  HeadBucket: headBucket,
-  HeadObject: headObject,
-  ListBuckets: listBuckets,
-  ListMultipartUploads: listMultipartUploads,
-  ListObjects: listObjects,
-  ListObjectsV2: listObjectsV2,
-  ListObjectVersions: listObjectVersions,
-  ListParts: listParts,
-  OptionsObject: optionsObject,
-  PostObject: postObject,
-  PutBucketCors: putBucketCors,
-  PutBucketPolicy: putBucketPolicy,
-  PutBucketTagging: putBucketTagging,
-  PutObject: putObject,
-  PutObjectTagging: putObjectTagging,
-  UploadPart: uploadPart,
-  UploadPartCopy: uploadPartCopy,
+export const OPERATION_LOADERS: Record<OperationName, () => Promise<Operation>> = {
+  AbortMultipartUpload: lazy(async () =>
+    (await import("./abort_multipart_upload.ts")).abortMultipartUpload
+  ),
+  AssumeRole: lazy(async () => (await import("./assume_role.ts")).assumeRole),
+  CompleteMultipartUpload: lazy(async () =>
+    (await import("./complete_multipart_upload.ts")).completeMultipartUpload
+  ),
+  CopyObject: lazy(async () => (await import("./copy_object.ts")).copyObject),
+  CreateBucket: lazy(async () => (await import("./create_bucket.ts")).createBucket),
+  CreateMultipartUpload: lazy(async () =>
+    (await import("./create_multipart_upload.ts")).createMultipartUpload
+  ),
+  DeleteBucket: lazy(async () => (await import("./delete_bucket.ts")).deleteBucket),
+  DeleteBucketCors: lazy(async () => (await import("./delete_bucket_cors.ts")).deleteBucketCors),
+  DeleteBucketPolicy: lazy(async () =>
+    (await import("./delete_bucket_policy.ts")).deleteBucketPolicy
+  ),
+  GetBucketEncryption: lazy(async () =>
+    (await import("./get_bucket_encryption.ts")).getBucketEncryption
+  ),
+  PutBucketEncryption: lazy(async () =>
+    (await import("./put_bucket_encryption.ts")).putBucketEncryption
+  ),
+  DeleteBucketEncryption: lazy(async () =>
+    (await import("./delete_bucket_encryption.ts")).deleteBucketEncryption
+  ),
+  DeleteBucketTagging: lazy(async () =>
+    (await import("./delete_bucket_tagging.ts")).deleteBucketTagging
+  ),
+  DeleteObject: lazy(async () => (await import("./delete_object.ts")).deleteObject),
+  DeleteObjects: lazy(async () => (await import("./delete_objects.ts")).deleteObjects),
+  DeleteObjectTagging: lazy(async () =>
+    (await import("./delete_object_tagging.ts")).deleteObjectTagging
+  ),
+  GetBucketAcl: lazy(async () => (await import("./get_bucket_acl.ts")).getBucketAcl),
+  GetBucketCors: lazy(async () => (await import("./get_bucket_cors.ts")).getBucketCors),
+  GetBucketLocation: lazy(async () => (await import("./get_bucket_location.ts")).getBucketLocation),
+  GetBucketPolicy: lazy(async () => (await import("./get_bucket_policy.ts")).getBucketPolicy),
+  GetBucketPolicyStatus: lazy(async () =>
+    (await import("./get_bucket_policy_status.ts")).getBucketPolicyStatus
+  ),
+  GetBucketTagging: lazy(async () => (await import("./get_bucket_tagging.ts")).getBucketTagging),
+  GetBucketVersioning: lazy(async () =>
+    (await import("./get_bucket_versioning.ts")).getBucketVersioning
+  ),
+  GetObject: lazy(async () => (await import("./get_object.ts")).getObject),
+  GetObjectAcl: lazy(async () => (await import("./get_object_acl.ts")).getObjectAcl),
+  GetObjectAttributes: lazy(async () =>
+    (await import("./get_object_attributes.ts")).getObjectAttributes
+  ),
+  GetObjectTagging: lazy(async () => (await import("./get_object_tagging.ts")).getObjectTagging),
+  HeadBucket: lazy(async () => (await import("./head_bucket.ts")).headBucket),
+  HeadObject: lazy(async () => (await import("./head_object.ts")).headObject),
+  ListBuckets: lazy(async () => (await import("./list_buckets.ts")).listBuckets),
+  ListMultipartUploads: lazy(async () =>
+    (await import("./list_multipart_uploads.ts")).listMultipartUploads
+  ),
+  ListObjects: lazy(async () => (await import("./list_objects.ts")).listObjects),
+  ListObjectsV2: lazy(async () => (await import("./list_objects_v2.ts")).listObjectsV2),
+  ListObjectVersions: lazy(async () =>
+    (await import("./list_object_versions.ts")).listObjectVersions
+  ),
+  ListParts: lazy(async () => (await import("./list_parts.ts")).listParts),
+  OptionsObject: lazy(async () => (await import("./options_object.ts")).optionsObject),
+  PostObject: lazy(async () => (await import("./post_object.ts")).postObject),
+  PutBucketCors: lazy(async () => (await import("./put_bucket_cors.ts")).putBucketCors),
+  PutBucketPolicy: lazy(async () => (await import("./put_bucket_policy.ts")).putBucketPolicy),
+  PutBucketTagging: lazy(async () => (await import("./put_bucket_tagging.ts")).putBucketTagging),
+  PutObject: lazy(async () => (await import("./put_object.ts")).putObject),
+  PutObjectTagging: lazy(async () => (await import("./put_object_tagging.ts")).putObjectTagging),
+  UploadPart: lazy(async () => (await import("./upload_part.ts")).uploadPart),
+  UploadPartCopy: lazy(async () => (await import("./upload_part_copy.ts")).uploadPartCopy),
 };
