@@ -63,7 +63,10 @@ interface Fixture {
   call: (req: Request) => Promise<Response>;
 }
 
-async function withServer(fn: (f: Fixture) => Promise<void>): Promise<void> {
+async function withServer(
+  fn: (f: Fixture) => Promise<void>,
+  sse: { allowHttpCustomerKeys?: boolean; tls?: boolean } = {},
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "shale-sse-unit-" });
   const objects = await openObjectLayer({ drives: [1, 2, 3, 4].map((i) => `${dir}/d${i}`) });
   const kms = Kms.open({ name: "unit-key", key: crypto.getRandomValues(new Uint8Array(32)) });
@@ -72,7 +75,7 @@ async function withServer(fn: (f: Fixture) => Promise<void>): Promise<void> {
     credentials: staticCredentialStore([CREDS]),
     region: "us-east-1",
     domains: [],
-    sse: { kms },
+    sse: { kms, ...sse },
   });
   const call = (req: Request) => handle(req, { remoteAddress: "127.0.0.1:40000" });
   setLogSink(() => {});
@@ -271,4 +274,24 @@ Deno.test("SSE-C keys over plain HTTP are refused unless the client is on loopba
     );
     equal(local.status, 200);
   });
+});
+
+Deno.test("SSE-C keys over HTTP from anywhere are accepted with SHALE_SSE_C_ALLOW_HTTP or TLS", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const ssec = {
+    "x-amz-server-side-encryption-customer-algorithm": "AES256",
+    "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
+    "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
+      "base64",
+    ),
+  };
+  for (const option of [{ allowHttpCustomerKeys: true }, { tls: true }]) {
+    await withServer(async (f) => {
+      const res = await f.handle(
+        signed("PUT", "/tamper/remote", { body: bytes(10, SEED), headers: ssec }),
+        { remoteAddress: "192.0.2.7:5000" },
+      );
+      equal(res.status, 200, JSON.stringify(option));
+    }, option);
+  }
 });
