@@ -857,3 +857,62 @@ async function postForm(
   form.append("file", new Blob([file]), "upload.bin");
   return await fetch(`${server.endpoint}/${bucket}`, { method: "POST", body: form });
 }
+
+Deno.test({
+  name: "the aws CLI copies files up and down with --sse AES256, --sse aws:kms and --sse-c",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { preferBinary, runOk } = await import("./clients/_run.ts");
+    const aws = preferBinary(["/usr/bin/aws"], "aws");
+    const server = await startServer({
+      drives: 4,
+      env: { SHALE_KMS_SECRET_KEY: `cli-key:${b64(MASTER)}` },
+    });
+    const dir = await Deno.makeTempDir({ prefix: "shale-awscli-sse-" });
+    const env = {
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: server.accessKey,
+      AWS_SECRET_ACCESS_KEY: server.secretKey,
+      AWS_DEFAULT_REGION: server.region,
+    };
+    const cli = (...args: string[]) =>
+      runOk(aws, ["--endpoint-url", server.endpoint, ...args], { env, cwd: dir });
+    try {
+      // 12 MiB: the CLI uploads it in parts (8 MiB chunks) and may download it by ranges.
+      const body = bytesOf(12 * MiB + 17, SEED + 21);
+      await Deno.writeFile(`${dir}/up.bin`, body);
+      const key = crypto.getRandomValues(new Uint8Array(32));
+      await Deno.writeFile(`${dir}/key.bin`, key);
+      await cli("s3", "mb", "s3://cli-sse");
+      const modes: Array<[string, string[], string[]]> = [
+        ["s3", ["--sse", "AES256"], []],
+        ["kms", ["--sse", "aws:kms", "--sse-kms-key-id", "cli-key"], []],
+        ["c", ["--sse-c", "AES256", "--sse-c-key", `fileb://${dir}/key.bin`], [
+          "--sse-c",
+          "AES256",
+          "--sse-c-key",
+          `fileb://${dir}/key.bin`,
+        ]],
+      ];
+      for (const [name, up, down] of modes) {
+        await cli("s3", "cp", `${dir}/up.bin`, `s3://cli-sse/${name}`, ...up);
+        await cli("s3", "cp", `s3://cli-sse/${name}`, `${dir}/down-${name}.bin`, ...down);
+        ok(
+          (await Deno.readFile(`${dir}/down-${name}.bin`)).every((b, i) => b === body[i]),
+          `${name} differs`,
+        );
+      }
+      const head = JSON.parse(
+        (await cli("s3api", "head-object", "--bucket", "cli-sse", "--key", "kms")).stdout,
+      ) as { ContentLength: number; ServerSideEncryption: string; SSEKMSKeyId: string };
+      deepEqual(
+        [head.ContentLength, head.ServerSideEncryption, head.SSEKMSKeyId],
+        [body.length, "aws:kms", "arn:aws:kms:cli-key"],
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      equal(await server.stop(), 0);
+    }
+  },
+});
