@@ -482,9 +482,13 @@ Deno.test("random requests through the whole handler never answer InternalError"
         continue; // a target no client could send
       }
       const res = await within(handle(req), `${method} ${target}`);
-      await res.body?.cancel();
+      const text = res.status === 500 ? await res.text() : "";
+      await res.body?.cancel().catch(() => {});
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      assert.ok(res.status !== 500, `${method} ${target}: 500`);
+      assert.ok(
+        res.status !== 500,
+        `${method} ${target} ${JSON.stringify(headers)}: 500 ${text}\n${errors.join("\n")}`,
+      );
     }
     console.log(`handler: ${n} requests, statuses ${JSON.stringify([...statuses])}`);
     assert.deepEqual(errors, []);
