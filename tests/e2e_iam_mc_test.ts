@@ -243,6 +243,30 @@ Deno.test("mc admin manages users, groups, policies, service accounts and access
       await fails(get(key, "uploads/e.txt"), ["InvalidAccessKeyId"], "a removed access key");
     });
 
+    await t.step("a user manages their own access keys with mc, nobody else's", async () => {
+      await mcOk("alias", "set", "alice", server.endpoint, "alice", "alice-secret-key");
+      const [created] = await mcJson(
+        "admin",
+        "accesskey",
+        "create",
+        "alice",
+        "--access-key",
+        "aliceown1",
+        "--secret-key",
+        "aliceown1-secret",
+      );
+      equal(created.accessKey, "aliceown1");
+      await get(s3("aliceown1", "aliceown1-secret"), "uploads/a.txt");
+      const [listed] = await mcJson("admin", "accesskey", "list", "alice");
+      deepEqual(listed.svcaccs.map((a: { accessKey: string }) => a.accessKey), ["aliceown1"]);
+      await mcOk("admin", "accesskey", "rm", "alice", "aliceown1");
+      match((await mcRun("admin", "user", "list", "alice")).stderr, /Access Denied/);
+      match(
+        (await mcRun("admin", "user", "svcacct", "add", "alice", server.accessKey)).stderr,
+        /Access Denied/,
+      );
+    });
+
     await t.step("user remove and policy remove", async () => {
       await mcOk("admin", "user", "remove", "shale", "alice");
       await fails(get(alice, "uploads/a.txt"), ["InvalidAccessKeyId"], "a removed user");

@@ -21,7 +21,7 @@ import {
   MadminCryptoError,
 } from "./madmin_crypto.ts";
 import type { Identity } from "./identity.ts";
-import { MalformedPolicy } from "./policy.ts";
+import { evaluatePolicies, MalformedPolicy } from "./policy.ts";
 import { IamError, type IamStore, type ServiceAccountRecord, type Status } from "./store.ts";
 import type { SessionInfo, StsService } from "./sts.ts";
 
@@ -47,17 +47,22 @@ export async function handleIamAdmin(
   if (route === undefined) return undefined;
   try {
     const { identity, secretKey } = await authenticate(request, options);
-    const allowed = await isAllowed({ action: route.action, resource: "arn:aws:s3:::" }, {
-      identity,
-      bucketPolicy: undefined,
-      context: {},
-    });
-    if (!allowed) return adminError(403, "AccessDenied", "Access Denied.");
     const raw = await readBody(request);
     const body = new TextDecoder().decode(
       isMadminEncrypted(raw) ? await decryptMadmin(secretKey, raw) : raw,
     );
-    const result = await route.run(options.store, url.searchParams, body, url, options.sts);
+    const context: RouteContext = {
+      store: options.store,
+      q: url.searchParams,
+      body,
+      url,
+      sts: options.sts,
+      caller: identity,
+    };
+    if (!await adminAllowed(route, context)) {
+      return adminError(403, "AccessDenied", "Access Denied.");
+    }
+    const result = await route.run(context);
     if (result === undefined) return new Response(null, { status: route.status ?? 200 });
     const json = new TextEncoder().encode(JSON.stringify(result));
     if (route.encrypt !== true) {
@@ -71,15 +76,25 @@ export async function handleIamAdmin(
   }
 }
 
+interface RouteContext {
+  store: IamStore;
+  q: URLSearchParams;
+  /** The request body, decrypted when mc encrypted it. */
+  body: string;
+  url: URL;
+  sts: StsService | undefined;
+  caller: Identity;
+}
+
 interface Route {
   action: string;
-  run: (
-    store: IamStore,
-    q: URLSearchParams,
-    body: string,
-    url: URL,
-    sts: StsService | undefined,
-  ) => Promise<unknown>;
+  run: (c: RouteContext) => Promise<unknown>;
+  /**
+   * The user whose own service accounts or access keys the request is about, when it is about
+   * one user's: a user may manage their own without an admin policy (as MinIO), unless a policy
+   * of theirs explicitly denies the action.
+   */
+  owner?: (c: RouteContext) => string | undefined;
   /** MinIO encrypts this answer for the caller (madmin DecryptData on the client side). */
   encrypt?: boolean;
   /** The status of an answer without a body (MinIO answers some with 204). */
@@ -89,7 +104,7 @@ interface Route {
 const ROUTES: Record<string, Route> = {
   "PUT add-user": {
     action: "admin:CreateUser",
-    run: async (store, q, body) => {
+    run: async ({ store, q, body }) => {
       const doc = json(body) as { secretKey?: unknown; status?: unknown; policy?: unknown };
       const accessKey = required(q, "accessKey");
       if (typeof doc.secretKey !== "string") throw badRequest("secretKey is required");
@@ -102,16 +117,16 @@ const ROUTES: Record<string, Route> = {
   },
   "DELETE remove-user": {
     action: "admin:DeleteUser",
-    run: (store, q) => store.removeUser(required(q, "accessKey")),
+    run: ({ store, q }) => store.removeUser(required(q, "accessKey")),
   },
   "PUT set-user-status": {
     action: "admin:EnableUser",
-    run: (store, q) => store.setUserStatus(required(q, "accessKey"), status(q)),
+    run: ({ store, q }) => store.setUserStatus(required(q, "accessKey"), status(q)),
   },
   "GET list-users": {
     action: "admin:ListUsers",
     encrypt: true,
-    run: (store) => {
+    run: ({ store }) => {
       const out: Record<string, unknown> = {};
       for (const u of store.listUsers()) out[u.accessKey] = userInfo(store, u.accessKey);
       return Promise.resolve(out);
@@ -119,7 +134,7 @@ const ROUTES: Record<string, Route> = {
   },
   "GET user-info": {
     action: "admin:GetUser",
-    run: (store, q) => {
+    run: ({ store, q }) => {
       const accessKey = required(q, "accessKey");
       const u = store.getUser(accessKey);
       if (u === undefined) throw new IamError("NoSuchUser", `User "${accessKey}" does not exist`);
@@ -128,15 +143,15 @@ const ROUTES: Record<string, Route> = {
   },
   "PUT add-canned-policy": {
     action: "admin:CreatePolicy",
-    run: (store, q, body) => store.putPolicy(required(q, "name"), body),
+    run: ({ store, q, body }) => store.putPolicy(required(q, "name"), body),
   },
   "DELETE remove-canned-policy": {
     action: "admin:DeletePolicy",
-    run: (store, q) => store.deletePolicy(required(q, "name")),
+    run: ({ store, q }) => store.deletePolicy(required(q, "name")),
   },
   "GET list-canned-policies": {
     action: "admin:ListUserPolicies",
-    run: (store) => {
+    run: ({ store }) => {
       const out: Record<string, unknown> = {};
       for (const [name, text] of Object.entries(store.listPolicies())) out[name] = JSON.parse(text);
       return Promise.resolve(out);
@@ -144,7 +159,7 @@ const ROUTES: Record<string, Route> = {
   },
   "GET info-canned-policy": {
     action: "admin:GetPolicy",
-    run: (store, q) => {
+    run: ({ store, q }) => {
       const name = required(q, "name");
       const text = store.listPolicies()[name];
       if (text === undefined) throw new IamError("NoSuchPolicy", `Policy "${name}" does not exist`);
@@ -157,7 +172,7 @@ const ROUTES: Record<string, Route> = {
   "POST idp/builtin/policy/attach": {
     action: "admin:AttachUserOrGroupPolicy",
     encrypt: true,
-    run: async (store, _q, body) => {
+    run: async ({ store, body }) => {
       const { target, policies } = attachment(body);
       await store.attachPolicies(target, policies);
       return { policiesAttached: policies, updatedAt: new Date().toISOString() };
@@ -166,7 +181,7 @@ const ROUTES: Record<string, Route> = {
   "POST idp/builtin/policy/detach": {
     action: "admin:AttachUserOrGroupPolicy",
     encrypt: true,
-    run: async (store, _q, body) => {
+    run: async ({ store, body }) => {
       const { target, policies } = attachment(body);
       await store.detachPolicies(target, policies);
       return { policiesDetached: policies, updatedAt: new Date().toISOString() };
@@ -175,11 +190,11 @@ const ROUTES: Record<string, Route> = {
   "GET idp/builtin/policy-entities": {
     action: "admin:ListUserPolicies",
     encrypt: true,
-    run: (store, q) => Promise.resolve(policyEntities(store, q)),
+    run: ({ store, q }) => Promise.resolve(policyEntities(store, q)),
   },
   "PUT update-group-members": {
     action: "admin:AddUserToGroup",
-    run: async (store, _q, body) => {
+    run: async ({ store, body }) => {
       const doc = json(body) as { group?: unknown; members?: unknown; isRemove?: unknown };
       if (typeof doc.group !== "string") throw badRequest("group is required");
       const members = Array.isArray(doc.members) ? doc.members.map(String) : [];
@@ -189,15 +204,15 @@ const ROUTES: Record<string, Route> = {
   },
   "PUT set-group-status": {
     action: "admin:EnableGroup",
-    run: (store, q) => store.setGroupStatus(required(q, "group"), status(q)),
+    run: ({ store, q }) => store.setGroupStatus(required(q, "group"), status(q)),
   },
   "GET groups": {
     action: "admin:ListGroups",
-    run: (store) => Promise.resolve(store.listGroups().map((g) => g.name)),
+    run: ({ store }) => Promise.resolve(store.listGroups().map((g) => g.name)),
   },
   "GET group": {
     action: "admin:GetGroup",
-    run: (store, q) => {
+    run: ({ store, q }) => {
       const name = required(q, "group");
       const g = store.listGroups().find((x) => x.name === name);
       if (g === undefined) throw new IamError("NoSuchGroup", `Group "${name}" does not exist`);
@@ -212,10 +227,12 @@ const ROUTES: Record<string, Route> = {
   "PUT add-service-account": {
     action: "admin:CreateServiceAccount",
     encrypt: true,
-    run: async (store, _q, body) => {
+    owner: ({ body, caller }) => targetUser(body) ?? caller.username,
+    run: async ({ store, body, caller }) => {
       const doc = json(body) as Record<string, unknown>;
       const str = (k: string) => (typeof doc[k] === "string" && doc[k] !== "" ? doc[k] : undefined);
-      const parent = str("targetUser") ?? store.root.accessKey;
+      // No target: the caller's own (root's for root and root's service accounts).
+      const parent = str("targetUser") ?? caller.username;
       const opts: Parameters<IamStore["addServiceAccount"]>[0] = { parent };
       const accessKey = str("accessKey");
       const secretKey = str("secretKey");
@@ -241,7 +258,8 @@ const ROUTES: Record<string, Route> = {
   "POST update-service-account": {
     action: "admin:UpdateServiceAccount",
     status: 204,
-    run: async (store, q, body) => {
+    owner: ({ store, q }) => parentOf(store, q),
+    run: async ({ store, q, body }) => {
       const doc = json(body) as Record<string, unknown>;
       const change: Parameters<IamStore["updateServiceAccount"]>[1] = {};
       const str = (k: string) => (typeof doc[k] === "string" && doc[k] !== "" ? doc[k] : undefined);
@@ -266,27 +284,29 @@ const ROUTES: Record<string, Route> = {
   "DELETE delete-service-account": {
     action: "admin:RemoveServiceAccount",
     status: 204,
-    run: (store, q) => store.removeServiceAccount(required(q, "accessKey")),
+    owner: ({ store, q }) => parentOf(store, q),
+    run: ({ store, q }) => store.removeServiceAccount(required(q, "accessKey")),
   },
   "GET list-service-accounts": {
     action: "admin:ListServiceAccounts",
     encrypt: true,
-    run: (store, q) => {
-      const user = q.get("user") ?? undefined;
-      return Promise.resolve({
-        accounts: store.listServiceAccounts(user === "" ? undefined : user).map(accountSummary),
-      });
+    owner: ({ q, caller }) => q.get("user") || caller.username,
+    run: ({ store, q, caller }) => {
+      const user = q.get("user") || caller.username;
+      return Promise.resolve({ accounts: store.listServiceAccounts(user).map(accountSummary) });
     },
   },
   "GET info-service-account": {
     action: "admin:ListServiceAccounts",
     encrypt: true,
-    run: (store, q) => Promise.resolve(accountInfo(store, required(q, "accessKey"))),
+    owner: ({ store, q }) => parentOf(store, q),
+    run: ({ store, q }) => Promise.resolve(accountInfo(store, required(q, "accessKey"))),
   },
   "GET info-access-key": {
     action: "admin:ListServiceAccounts",
     encrypt: true,
-    run: (store, q) => {
+    owner: ({ store, q }) => parentOf(store, q),
+    run: ({ store, q }) => {
       const accessKey = required(q, "accessKey");
       return Promise.resolve({
         AccessKey: accessKey,
@@ -299,13 +319,21 @@ const ROUTES: Record<string, Route> = {
   "GET list-access-keys-bulk": {
     action: "admin:ListServiceAccounts",
     encrypt: true,
-    run: async (store, q, _body, _url, sts) => {
-      // listType: users-only, sts-only, svcacc-only or all.
+    owner: ({ q, caller }) => {
+      const users = q.getAll("users");
+      if (q.get("all") === "true" || users.some((u) => u !== caller.username)) return undefined;
+      return caller.username;
+    },
+    run: async ({ store, q, sts, caller }) => {
+      // listType: users-only, sts-only, svcacc-only or all; no users named: the caller's own.
       const listType = q.get("listType") ?? "all";
       const everyone = q.get("all") === "true";
+      const named = q.getAll("users");
       const users = everyone
         ? [store.root.accessKey, ...store.listUsers().map((u) => u.accessKey)]
-        : q.getAll("users");
+        : named.length > 0
+        ? named
+        : [caller.username];
       const wantAccounts = listType === "all" || listType === "svcacc-only";
       const wantSessions = sts !== undefined && (listType === "all" || listType === "sts-only");
       const sessions = wantSessions ? await sts.listSessions() : [];
@@ -323,7 +351,7 @@ const ROUTES: Record<string, Route> = {
   "GET temporary-account-info": {
     action: "admin:ListTemporaryAccounts",
     encrypt: true,
-    run: async (store, q, _body, _url, sts) => {
+    run: async ({ store, q, sts }) => {
       const accessKey = required(q, "accessKey");
       const session = await sts?.sessionInfo(accessKey);
       if (session === undefined) {
@@ -338,7 +366,7 @@ const ROUTES: Record<string, Route> = {
   },
   "GET info": {
     action: "admin:ServerInfo",
-    run: (_store, _q, _body, url) => Promise.resolve(serverInfo(url.host)),
+    run: ({ url }) => Promise.resolve(serverInfo(url.host)),
   },
 };
 
@@ -381,6 +409,22 @@ function policyEntities(store: IamStore, q: URLSearchParams): Record<string, unk
   };
 }
 
+async function adminAllowed(route: Route, c: RouteContext): Promise<boolean> {
+  const check = { action: route.action, resource: "arn:aws:s3:::" };
+  const options = { identity: c.caller, bucketPolicy: undefined, context: {} };
+  if (await isAllowed(check, options)) return true;
+  // Self-service: a user (not a service account or session acting for one) on their own keys.
+  const caller = c.caller;
+  if (route.owner === undefined || caller.accessKey !== caller.username) return false;
+  if (route.owner(c) !== caller.username) return false;
+  const explicit = evaluatePolicies(caller.policies, {
+    ...check,
+    context: {},
+    principal: { username: caller.username, accessKey: caller.accessKey },
+  });
+  return explicit !== "Deny";
+}
+
 function accountSummary(sa: ServiceAccountRecord): Record<string, unknown> {
   return {
     parentUser: sa.parent,
@@ -404,6 +448,22 @@ function accountInfo(store: IamStore, accessKey: string): Record<string, unknown
   // Unlike the listings, info leaves the expiration out when there is none (mc prints it as is).
   const { accessKey: _ak, expiration, ...summary } = accountSummary(sa);
   return { ...summary, ...(sa.expiresMs !== undefined ? { expiration } : {}), policy };
+}
+
+/** add-service-account's target user, when the body names one. */
+function targetUser(body: string): string | undefined {
+  try {
+    const v = (JSON.parse(body) as { targetUser?: unknown }).targetUser;
+    return typeof v === "string" && v !== "" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent user of the service account `accessKey` names. */
+function parentOf(store: IamStore, q: URLSearchParams): string | undefined {
+  const accessKey = q.get("accessKey");
+  return store.listServiceAccounts().find((sa) => sa.accessKey === accessKey)?.parent;
 }
 
 /** The parent's own policies merged into one document (what an implied policy allows). */

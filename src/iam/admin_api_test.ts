@@ -236,3 +236,46 @@ Deno.test("STS sessions show in temporary-account-info and among a user's access
     404,
   );
 });
+
+Deno.test("a user manages their own service accounts without an admin policy, unless denied", async () => {
+  const { store, call } = await setup();
+  const alice = { accessKey: "alice", secretKey: "alicesecret" };
+  await store.addUser("alice", alice.secretKey);
+  await store.addUser("bob", "bobsecret1");
+  await store.attachPolicies({ user: "alice" }, ["readwrite"]);
+  const seal = async (doc: unknown) =>
+    await encryptMadmin(alice.secretKey, new TextEncoder().encode(JSON.stringify(doc)));
+  // No target user: alice's own (mc admin accesskey create ALIAS).
+  const own = await call("PUT", "add-service-account", await seal({}), alice);
+  assert.equal(own.status, 200);
+  const key = own.json.credentials.accessKey as string;
+  assert.equal(store.listServiceAccounts("alice").length, 1);
+  assert.equal((await call("GET", "list-service-accounts?user=alice", "", alice)).status, 200);
+  assert.equal((await call("GET", `info-service-account?accessKey=${key}`, "", alice)).status, 200);
+  const mine = await call("GET", "list-access-keys-bulk?listType=all", "", alice);
+  assert.deepEqual(Object.keys(mine.json), ["alice"]);
+  // Someone else's: refused.
+  const forBob = await call("PUT", "add-service-account", await seal({ targetUser: "bob" }), alice);
+  assert.equal(forBob.status, 403);
+  assert.equal((await call("GET", "list-service-accounts?user=bob", "", alice)).status, 403);
+  assert.equal((await call("GET", "list-access-keys-bulk?all=true", "", alice)).status, 403);
+  assert.equal((await call("GET", "list-users", "", alice)).status, 403);
+  assert.equal(
+    (await call("DELETE", `delete-service-account?accessKey=${key}`, "", alice)).status,
+    204,
+  );
+  // An explicit Deny takes the right away.
+  await store.putPolicy(
+    "no-keys",
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{
+        Effect: "Deny",
+        Action: ["admin:CreateServiceAccount"],
+        Resource: ["arn:aws:s3:::*"],
+      }],
+    }),
+  );
+  await store.attachPolicies({ user: "alice" }, ["no-keys"]);
+  assert.equal((await call("PUT", "add-service-account", await seal({}), alice)).status, 403);
+});
