@@ -53,6 +53,7 @@ import type {
 } from "../object/types.ts";
 import type { RequestContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
+import { logger } from "../util/logger.ts";
 
 /** What the server was started with. */
 export interface SseOptions {
@@ -559,8 +560,42 @@ export async function plaintextReader(
     info: plainInfo(reader.info),
     sse,
     customerKey,
-    stream: (offset, length) => decryptRange(reader, sse, dataKey, { offset, length }),
+    stream: (offset, length) =>
+      loggedFailure(decryptRange(reader, sse, dataKey, { offset, length }), {
+        requestId: ctx.requestId,
+        bucket: where.bucket,
+        key: where.key,
+      }),
   };
+}
+
+/**
+ * The stream, with a failure logged before it reaches the client (who sees a cut body): bytes
+ * that do not authenticate mean tampering or corruption beyond what erasure coding repaired.
+ */
+function loggedFailure(
+  stream: ReadableStream<Uint8Array>,
+  where: { requestId: string; bucket: string; key: string },
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        logger.error("An encrypted object failed to decrypt", {
+          ...where,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** Metadata without the source's encryption record (a copy gets its own). */

@@ -183,7 +183,13 @@ Deno.test("a flipped ciphertext bit fails the read at its package", async () => 
           return d;
         },
       });
+      const lines: string[] = [];
+      setLogSink((line) => lines.push(line));
       assertFailedSafely(await getOutcome(f, "flip"), plain, `bit flipped at ${at}`);
+      ok(
+        lines.some((l) => l.includes("failed to decrypt") && l.includes('"key":"flip"')),
+        lines.join("\n"),
+      );
     }
   });
 });
