@@ -214,6 +214,11 @@ export const HEAL_OBJECTS_PER_SECOND_MAX = 200;
 /** Heal on read: keys waiting to be healed; more are left to the bucket walk. */
 export const HEAL_QUEUE_KEYS_MAX = 10_000;
 /**
+ * Heal on read: a key whose heal could not finish (a drive gone, a write failing) is not queued
+ * again by reads for this long, so that a dead drive does not make every read heal its object.
+ */
+export const HEAL_RETRY_AFTER_MS = 60_000;
+/**
  * Heal scanner: the pause between the end of one walk of every bucket and the start of the next
  * (SHALE_SCANNER_INTERVAL overrides; MinIO's data scanner also cycles continuously with pauses).
  */
