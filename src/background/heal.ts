@@ -17,7 +17,11 @@
  * - `HealQueue` collects keys that reads found damaged (heal-on-read) and heals them one at a time
  *   in the background, each key at most once while queued.
  */
-import { HEAL_OBJECTS_PER_SECOND_MAX, HEAL_QUEUE_KEYS_MAX } from "../config/limits.ts";
+import {
+  HEAL_OBJECTS_PER_SECOND_MAX,
+  HEAL_QUEUE_KEYS_MAX,
+  HEAL_RETRY_AFTER_MS,
+} from "../config/limits.ts";
 import {
   checkShardHeader,
   encodeStream,
@@ -54,6 +58,8 @@ export interface HealResult {
   damaged: number[];
   /** Drives healed (a subset of damaged: a failing drive stays damaged). */
   healed: number[];
+  /** Drives that lack the object but are gone (missing or unreadable): left to a later heal. */
+  offline: number[];
   /** Data directories no agreed record refers to (left by crashed commits), removed. */
   orphansRemoved: number;
   /** The object's size when it was healed (MinIO counts healed bytes likewise), else 0. */
@@ -157,7 +163,14 @@ export async function healObject(
       r = await set.resolveVersion(bucket, key);
     } catch (e) {
       if (e instanceof ObjectNotFound) {
-        return { state: "gone", damaged: [], healed: [], orphansRemoved: 0, bytes: 0 };
+        return {
+          state: "gone",
+          damaged: [],
+          healed: [],
+          offline: [],
+          orphansRemoved: 0,
+          bytes: 0,
+        };
       }
       throw e;
     }
@@ -169,9 +182,20 @@ export async function healObject(
       const mine = r.agreeing[i];
       if (mine === undefined || !(await shardsIntact(d, kp.dir, mine, deep))) damaged.push(i);
     }));
+    // A drive that is gone (its root missing or unreadable) cannot take the shards: it is left
+    // for a heal after it comes back rather than failing once per object.
+    const offline: number[] = [];
+    for (const i of [...damaged]) {
+      if ((await set.slots[i]!.probe().catch(() => "unreadable")) === "ok") continue;
+      offline.push(i);
+      damaged.splice(damaged.indexOf(i), 1);
+    }
     damaged.sort((a, b) => a - b);
+    offline.sort((a, b) => a - b);
     const orphansRemoved = await removeOrphans(set.slots, kp.dir, v.dataDir);
-    if (damaged.length === 0) return { state: "ok", damaged, healed: [], orphansRemoved, bytes: 0 };
+    if (damaged.length === 0) {
+      return { state: "ok", damaged, healed: [], offline, orphansRemoved, bytes: 0 };
+    }
 
     const { k, m, blockBytes } = v.erasure;
     const targetShard = new Map(damaged.map((i) => [dist[i]! - 1, i]));
@@ -271,7 +295,7 @@ export async function healObject(
       }));
       healed.sort((a, b) => a - b);
       logger.info("Object healed", { bucket, key, damaged: damaged.length, healed: healed.length });
-      return { state: "healed", damaged, healed, orphansRemoved, bytes: v.size };
+      return { state: "healed", damaged, healed, offline, orphansRemoved, bytes: v.size };
     } finally {
       await Promise.all(set.slots.map((d) => d?.remove(`${TMP_DIR}/${tmpId}`).catch(() => {})));
     }
@@ -404,6 +428,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Keys found damaged while serving reads, healed one at a time in the background. */
 export class HealQueue {
   readonly #pending = new Map<string, { bucket: string; key: string }>();
+  /** Keys whose last heal could not finish -> when; not queued again before HEAL_RETRY_AFTER_MS. */
+  readonly #unfinished = new Map<string, number>();
   #running: Promise<void> | undefined;
   #closed = false;
   readonly counters: HealCounters = newCounters();
@@ -415,6 +441,11 @@ export class HealQueue {
     const id = `${bucket}/${key}`;
     if (this.#closed || this.#pending.has(id) || this.#pending.size >= HEAL_QUEUE_KEYS_MAX) {
       return;
+    }
+    const since = this.#unfinished.get(id);
+    if (since !== undefined) {
+      if (performance.now() - since < HEAL_RETRY_AFTER_MS) return;
+      this.#unfinished.delete(id);
     }
     this.#pending.set(id, { bucket, key });
     this.#running ??= this.#drain().finally(() => this.#running = undefined);
@@ -435,7 +466,17 @@ export class HealQueue {
   async #drain(): Promise<void> {
     for (const [id, target] of this.#pending) {
       this.#pending.delete(id);
-      await healAndCount(this.layer, target, [this.counters, this.totals]);
+      const res = await healAndCount(this.layer, target, [this.counters, this.totals]);
+      const unfinished = res === undefined || res.offline.length > 0 ||
+        res.healed.length < res.damaged.length;
+      if (unfinished) {
+        // Bounded: the oldest entries go first.
+        for (const old of this.#unfinished.keys()) {
+          if (this.#unfinished.size < HEAL_QUEUE_KEYS_MAX) break;
+          this.#unfinished.delete(old);
+        }
+        this.#unfinished.set(id, performance.now());
+      }
     }
   }
 }

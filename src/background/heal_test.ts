@@ -173,3 +173,28 @@ Deno.test("heal removes data dirs no record refers to (left by a crashed commit)
   await readAllBack(layer, objects);
   await layer.close();
 });
+
+Deno.test("a drive that is gone is left for later, and reads do not queue its keys again at once", async () => {
+  const { drives, layer, objects } = await setup();
+  const queue = new HealQueue(layer);
+  layer.onDamaged = (b, k) => queue.add(b, k);
+  for (const f of await drives[2]!.list("")) await drives[2]!.remove(f.name);
+  drives[2]!.offline = true;
+  await readAllBack(layer, objects);
+  await queue.idle();
+  const first = { ...queue.counters };
+  assert.equal(first.failed, 0, "a gone drive is not a failure");
+  assert.equal(first.healed, 0, "nothing could be written");
+  assert.ok(first.scanned > 0);
+  // Reads while the drive is still gone: no new heal of the same keys (HEAL_RETRY_AFTER_MS).
+  await readAllBack(layer, objects);
+  await queue.idle();
+  assert.equal(queue.counters.scanned, first.scanned);
+  // Back (and empty): the walk refills it.
+  drives[2]!.offline = false;
+  const c = await healBucket(layer, "bkt", { objectsPerSecondMax: 1000 });
+  assert.equal(c.healed, objects.size);
+  await assertHealed(drives, layer, objects, [2]);
+  await queue.close();
+  await layer.close();
+});
