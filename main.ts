@@ -26,6 +26,7 @@ import {
   VERSION,
 } from "./src/config/mod.ts";
 import {
+  adminNotImplemented,
   handleIamAdmin,
   hideIamBucket,
   iamCredentialStore,
@@ -135,7 +136,22 @@ async function serve(config: ServerConfig): Promise<number> {
     })
     : Promise.resolve();
   // Users, groups, policies and service accounts (issue 7), and STS sessions on top of them.
-  const [iam] = await Promise.all([IamStore.open(objects, { root: credentials }), devBucket]);
+  let iam;
+  try {
+    const previous = config.previousRootSecretKey;
+    [iam] = await Promise.all([
+      IamStore.open(objects, {
+        root: credentials,
+        ...(previous !== undefined ? { previousRootSecretKeys: [previous] } : {}),
+      }),
+      devBucket,
+    ]);
+  } catch (e) {
+    console.error(`shale: ${e instanceof Error ? e.message : e}`);
+    console.error("shale: after changing the root password, set SHALE_ROOT_PASSWORD_OLD once");
+    await objects.close();
+    return 1;
+  }
   phase("devBucketIamMs");
   // Test-only: end-to-end tests lower AWS's 900 s minimum to watch credentials expire.
   const stsMin = Deno.env.get("SHALE_TEST_STS_DURATION_SECONDS_MIN");
@@ -203,14 +219,15 @@ async function serve(config: ServerConfig): Promise<number> {
     },
     observer: observers.length === 1 ? metrics : combineObservers(observers),
     admin: async (request, url) =>
-      (await handleIamAdmin(request, url, { store: iam, region: config.region })) ??
+      (await handleIamAdmin(request, url, { store: iam, region: config.region, sts })) ??
         (await handleKmsAdmin(request, url, { kms, objects, store: iam, region: config.region })) ??
         (await handleHealAdmin(request, url, {
           sequences: healSequences,
           store: iam,
           region: config.region,
         })) ??
-        (await metrics.handle(request, url)),
+        (await metrics.handle(request, url)) ??
+        adminNotImplemented(url),
     ...(tls !== undefined ? { tls } : {}),
   });
   phase("listenMs");

@@ -39,6 +39,8 @@ export interface ServerConfig {
   reducedParity?: number;
   /** Root credentials from the environment; absent means generate-or-reuse the stored pair. */
   rootCredentials?: RootCredentials;
+  /** SHALE_ROOT_PASSWORD_OLD: the previous root secret, to re-seal what was sealed under it. */
+  previousRootSecretKey?: string;
   /** `--dev`: one local drive, well-known credentials, a ready bucket, loopback only. */
   dev: boolean;
   /** `--certs-dir`: TLS is on when public.crt and private.key are there. */
@@ -110,6 +112,10 @@ Environment:
                                Without both, a random pair is generated on first start, stored with
                                mode 0600 in <parent of the first drive>/.shale-credentials, reused on
                                later starts, and printed.
+  SHALE_ROOT_PASSWORD_OLD      the previous root secret key, after changing SHALE_ROOT_PASSWORD: the
+                               IAM document sealed under it is opened and re-sealed under the new
+                               one (MINIO_ROOT_PASSWORD_OLD accepted). Without it a changed root
+                               secret stops the start-up, and nothing is overwritten.
   SHALE_REGION                 region reported to clients and checked in signatures (default "${DEFAULT_REGION}")
   SHALE_STORAGE_CLASS_STANDARD parity of the STANDARD class, "EC:n" (default by erasure set size:
                                1 drive EC:0, 2-3 EC:1, 4-5 EC:2, 6-7 EC:3, 8-16 EC:4)
@@ -219,6 +225,8 @@ function parseServer(args: string[], env: EnvLookup): Command {
   if (rrs) config.reducedParity = parseParity(rrs, "SHALE_STORAGE_CLASS_RRS");
   const creds = rootCredentialsFromEnv(env) ?? (dev ? { ...DEV_CREDENTIALS } : undefined);
   if (creds !== undefined) config.rootCredentials = creds;
+  const old = env("SHALE_ROOT_PASSWORD_OLD") || env("MINIO_ROOT_PASSWORD_OLD");
+  if (old) config.previousRootSecretKey = old;
   return { kind: "server", config };
 }
 

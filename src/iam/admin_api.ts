@@ -683,6 +683,19 @@ function errorAnswer(e: unknown): Response {
 }
 
 /** MinIO's admin errors are JSON: {"Code", "Message"}. */
+/**
+ * The last admin handler: an admin path no handler answered gets MinIO's JSON error with 501
+ * (mc prints its message), instead of falling through to S3 as a malformed signature.
+ */
+export function adminNotImplemented(url: URL): Response | undefined {
+  if (!url.pathname.startsWith("/minio/admin/")) return undefined;
+  return adminError(
+    501,
+    "NotImplemented",
+    `Shale does not serve the admin call ${url.pathname} yet`,
+  );
+}
+
 function adminError(status: number, code: string, message: string): Response {
   return Response.json({ Code: code, Message: message }, { status });
 }

@@ -6,7 +6,12 @@ export * from "./identity.ts";
 export * from "./s3_actions.ts";
 export * from "./authorize.ts";
 export * from "./store.ts";
-export { ADMIN_PREFIX, type AdminApiOptions, handleIamAdmin } from "./admin_api.ts";
+export {
+  ADMIN_PREFIX,
+  type AdminApiOptions,
+  adminNotImplemented,
+  handleIamAdmin,
+} from "./admin_api.ts";
 export * from "./sts.ts";
 export * from "./oidc.ts";
 export {

@@ -123,6 +123,8 @@ export class IamStore {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #now: () => Date;
   readonly #sealKeys: Uint8Array[];
+  /** The last document read was not sealed under the current root secret. */
+  #staleSeal = false;
 
   private constructor(
     readonly objects: ObjectLayer,
@@ -142,6 +144,9 @@ export class IamStore {
       if (!(e instanceof BucketExists)) throw e;
     }
     await store.reload();
+    // Opened in clear (format 1) or under a previous root secret: seal it under the current one
+    // now, so the previous secret is needed only once.
+    if (store.#staleSeal) await store.#change(() => {});
     return store;
   }
 
@@ -550,10 +555,13 @@ export class IamStore {
 
   /** The document's JSON: plain (format 1) or sealed under the current or a previous root key. */
   #open(bytes: Uint8Array): Uint8Array {
+    this.#staleSeal = true;
     if (!isSealed(bytes)) return bytes;
-    for (const key of this.#sealKeys) {
+    for (const [i, key] of this.#sealKeys.entries()) {
       const plain = unseal(key, bytes);
-      if (plain !== undefined) return plain;
+      if (plain === undefined) continue;
+      this.#staleSeal = i > 0;
+      return plain;
     }
     throw new Error(
       "The IAM document does not open with the root secret key (sealed under another one, or " +

@@ -201,9 +201,10 @@ Deno.test("a document sealed under a previous root secret opens with it and is r
     previousRootSecretKeys: [ROOT.secretKey],
   });
   assert.equal(store.lookup("alice")?.secretKey, "alice-very-secret");
-  await store.addUser("bob", "bob-very-secret");
+  // Re-sealed at open: the next start needs only the new secret, and the old one opens nothing.
   const after = await IamStore.open(objects, { root: rotated });
-  assert.equal(after.lookup("bob")?.secretKey, "bob-very-secret");
+  assert.equal(after.lookup("alice")?.secretKey, "alice-very-secret");
+  await assert.rejects(IamStore.open(objects, { root: ROOT }), /does not open with the root/);
 });
 
 Deno.test("a plain JSON document (format 1, before sealing) is still read", async () => {
@@ -225,4 +226,10 @@ Deno.test("a plain JSON document (format 1, before sealing) is still read", asyn
   });
   const store = await IamStore.open(objects, { root: ROOT });
   assert.equal(store.lookup("alice")?.secretKey, "alicesecret");
+  // ...and sealed at once: no user's secret stays in clear on the drives.
+  const reader = await objects.openObject(IAM_BUCKET, "iam.json");
+  const stored = new Uint8Array(
+    await new Response(reader.stream(0, reader.info.size)).arrayBuffer(),
+  );
+  assert.equal(new TextDecoder().decode(stored.subarray(0, 8)), "SHALEIAM");
 });
