@@ -26,7 +26,7 @@ import { keyPath } from "../src/storage/key_path.ts";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor } from "./_s3.ts";
 import { allShardProblems } from "./_shards.ts";
-import { run, runOk } from "./clients/_run.ts";
+import { mcBinary, run } from "./clients/_run.ts";
 
 const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
 const KiB = 1024, MiB = 1024 * KiB;
@@ -290,14 +290,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const cache = Deno.env.get("SHALE_MC_CACHE");
-    const mc =
-      (await runOk("bash", [new URL("./clients/install_mc.sh", import.meta.url).pathname], {
-        env: {
-          HOME: Deno.env.get("HOME") ?? "/root",
-          ...(cache !== undefined ? { SHALE_MC_CACHE: cache } : {}),
-        },
-      })).stdout.trim().split("\n").at(-1)!;
+    const mc = await mcBinary();
     // The scanner is off: only mc's heal can bring the files back.
     const s = await startServer({ drives: 4, env: { SHALE_SCANNER_INTERVAL: "off" } });
     const s3 = clientFor(s, { maxAttempts: 1 });

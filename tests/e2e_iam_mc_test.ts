@@ -12,24 +12,11 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { run, runOk } from "./clients/_run.ts";
+import { mcBinary, run } from "./clients/_run.ts";
 import { clientFor, errorCode } from "./_s3.ts";
 import { startServer } from "./_server.ts";
 
-const INSTALL = new URL("./clients/install_mc.sh", import.meta.url).pathname;
 const BUCKET = "shared";
-
-/** The cached mc binary (install_mc.sh builds it on first use; .ci/run builds it up front). */
-async function mcBinary(): Promise<string> {
-  const cache = Deno.env.get("SHALE_MC_CACHE");
-  const out = await runOk("bash", [INSTALL], {
-    env: {
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...(cache !== undefined ? { SHALE_MC_CACHE: cache } : {}),
-    },
-  });
-  return out.stdout.trim().split("\n").at(-1)!;
-}
 
 Deno.test("mc admin manages users, groups, policies, service accounts and access keys", async (t) => {
   const mc = await mcBinary();

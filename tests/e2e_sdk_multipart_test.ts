@@ -33,6 +33,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createHash } from "node:crypto";
 import { startServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode, md5Hex } from "./_s3.ts";
+import { createHasher, fromBase64, toBase64 } from "../src/util/checksums.ts";
 
 const MiB = 1024 * 1024;
 
@@ -300,15 +301,31 @@ Deno.test({
             ok(r[field], `UploadPart returned ${field}`);
             done.push({ ETag: r.ETag!, PartNumber: i + 1, [field]: r[field] });
           }
-          const complete = await s3.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: created.UploadId,
-              MultipartUpload: { Parts: done },
-            }),
+          // The whole object's checksum may come with the completion: a wrong one stores nothing.
+          const whole = await createHasher(alg);
+          if (type === "COMPOSITE") {
+            for (const p of done) whole.update(fromBase64(p[field] as string)!);
+          } else parts.forEach((p) => whole.update(p));
+          const sent = toBase64(whole.digest()) + (type === "COMPOSITE" ? "-2" : "");
+          const completeWith = (value: string) =>
+            s3.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: created.UploadId,
+                MultipartUpload: { Parts: done },
+                [field]: value,
+              }),
+            );
+          const wrong = (sent[0] === "A" ? "B" : "A") + sent.slice(1);
+          equal(await errorCode(completeWith(wrong)), "BadDigest");
+          equal(
+            await errorCode(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))),
+            "NotFound",
           );
+          const complete = await completeWith(sent);
           ok(complete[field], `CompleteMultipartUpload returned ${field}`);
+          equal(complete[field], sent);
           equal(complete.ChecksumType, type);
           if (type === "COMPOSITE") ok(complete[field]!.endsWith("-2"), complete[field]);
           const head = await s3.send(

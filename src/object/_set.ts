@@ -88,6 +88,7 @@ import {
 import type { Locker } from "./locker.ts";
 import type {
   ChecksumAlgorithm,
+  CompleteOptions,
   CompletePart,
   MultipartUploadInfo,
   NewMultipartOptions,
@@ -1121,8 +1122,9 @@ export class ErasureSet {
     key: string,
     uploadId: string,
     given: CompletePart[],
-    conditions: WriteConditions | undefined,
+    opts: CompleteOptions,
   ): Promise<ObjectInfo> {
+    const conditions = opts.conditions;
     const unlockKey = await this.ctx.locker.lock(`${bucket}/${key}`, "write");
     const unlockUpload = await this.ctx.locker.lock(`upload:${uploadId}`, "write");
     try {
@@ -1183,6 +1185,11 @@ export class ErasureSet {
           checksums[alg] = h.digest();
         }
       }
+      opts.verify?.(
+        Object.fromEntries(Object.entries(checksums).map(([a, v]) => [a, toBase64(v)])),
+        up.checksumAlg !== undefined ? checksumType : undefined,
+        chosen.length,
+      );
       const g = geometry(this.n, up.m);
       const dataDir = crypto.randomUUID();
       const dir = uploadDir(bucket, key, uploadId);

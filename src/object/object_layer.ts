@@ -26,6 +26,7 @@ import { LocalLocker, type Locker } from "./locker.ts";
 import type {
   BucketConfigName,
   BucketInfo,
+  CompleteOptions,
   CompletePart,
   DriveStatus,
   ListObjectsOptions,
@@ -43,7 +44,6 @@ import type {
   PutObjectOptions,
   PutPartOptions,
   StorageStatus,
-  WriteConditions,
 } from "./types.ts";
 
 export interface ObjectLayerOptions {
@@ -612,7 +612,7 @@ export class ShaleObjectLayer implements ObjectLayer {
     key: string,
     uploadId: string,
     parts: CompletePart[],
-    opts: { conditions?: WriteConditions },
+    opts: CompleteOptions,
   ): Promise<ObjectInfo> {
     await this.#requireBucket(bucket);
     return await this.setFor(bucket, key).completeMultipartUpload(
@@ -620,7 +620,7 @@ export class ShaleObjectLayer implements ObjectLayer {
       key,
       uploadId,
       parts,
-      opts.conditions,
+      opts,
     );
   }
 

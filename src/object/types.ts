@@ -7,6 +7,15 @@ export type ChecksumAlgorithm = "CRC32" | "CRC32C" | "SHA1" | "SHA256" | "CRC64N
 /** Checksums as S3 shows them: base64 of the big-endian digest. */
 export type ChecksumSet = Partial<Record<ChecksumAlgorithm, string>>;
 export type ChecksumType = "FULL_OBJECT" | "COMPOSITE";
+
+export interface CompleteOptions {
+  conditions?: WriteConditions;
+  /**
+   * Called with the object's checksum (base64) before anything is committed; throwing refuses the
+   * completion (the client's x-amz-checksum-* header names the whole object's checksum).
+   */
+  verify?: (checksums: ChecksumSet, type: ChecksumType | undefined, parts: number) => void;
+}
 export type StorageClass = "STANDARD" | "REDUCED_REDUNDANCY";
 
 /** Metadata a client sets on an object and gets back unchanged. */
@@ -257,7 +266,7 @@ export interface ObjectLayer {
     key: string,
     uploadId: string,
     parts: CompletePart[],
-    opts: { conditions?: WriteConditions },
+    opts: CompleteOptions,
   ): Promise<ObjectInfo>;
   listMultipartUploads(bucket: string, opts: ListUploadsOptions): Promise<ListUploadsResult>;
 

@@ -8,8 +8,17 @@ import { S3Error } from "./errors.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeaderName, declaredChecksums } from "./_checksums.ts";
 import { readBoundedText } from "./xml.ts";
 
-export async function readXmlBody(ctx: RequestContext): Promise<string> {
-  const declared = declaredChecksums(ctx.headers);
+/**
+ * `objectChecksums`: the x-amz-checksum-* headers describe the object, not this document
+ * (CompleteMultipartUpload), so only Content-MD5 is checked here.
+ */
+export async function readXmlBody(
+  ctx: RequestContext,
+  opts: { objectChecksums?: boolean } = {},
+): Promise<string> {
+  const declared = declaredChecksums(
+    opts.objectChecksums ? new Headers(pick(ctx.headers, "content-md5")) : ctx.headers,
+  );
   const text = await readBoundedText(ctx.body().stream);
   const bytes = new TextEncoder().encode(text);
   if (declared.md5 !== undefined) {
@@ -34,6 +43,11 @@ export async function readXmlBody(ctx: RequestContext): Promise<string> {
     }
   }
   return text;
+}
+
+function pick(headers: Headers, name: string): Array<[string, string]> {
+  const v = headers.get(name);
+  return v === null ? [] : [[name, v]];
 }
 
 /** Refuses headers that ask for features Shale does not have yet, rather than ignoring them. */

@@ -33,9 +33,9 @@ export function preferBinary(paths: string[], fallback: string): string {
 export async function run(
   cmd: string,
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: Uint8Array } = {},
 ): Promise<RunResult> {
-  const out = await new Deno.Command(cmd, {
+  const command = new Deno.Command(cmd, {
     args,
     clearEnv: true,
     env: {
@@ -45,10 +45,19 @@ export async function run(
       ...opts.env,
     },
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-    stdin: "null",
+    stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
+  let out;
+  if (opts.stdin === undefined) out = await command.output();
+  else {
+    const child = command.spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(opts.stdin);
+    await writer.close();
+    out = await child.output();
+  }
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
@@ -57,7 +66,7 @@ export async function run(
 export async function runOk(
   cmd: string,
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: Uint8Array } = {},
 ): Promise<RunResult> {
   const res = await run(cmd, args, opts);
   if (res.code !== 0) {
@@ -163,4 +172,16 @@ export function treeDiff(
     if (!want.has(path)) return `unexpected ${JSON.stringify(path)}`;
   }
   return undefined;
+}
+
+/** The pinned mc binary: install_mc.sh builds it once into its cache (.ci/run does it up front). */
+export async function mcBinary(): Promise<string> {
+  const cache = Deno.env.get("SHALE_MC_CACHE");
+  const out = await runOk("bash", [new URL("./install_mc.sh", import.meta.url).pathname], {
+    env: {
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...(cache !== undefined ? { SHALE_MC_CACHE: cache } : {}),
+    },
+  });
+  return out.stdout.trim().split("\n").at(-1)!;
 }

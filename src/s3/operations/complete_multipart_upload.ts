@@ -1,8 +1,13 @@
 import { PART_NUMBER_MAX } from "../../config/limits.ts";
-import type { ChecksumSet, CompletePart } from "../../object/types.ts";
+import type { ChecksumSet, ChecksumType, CompletePart } from "../../object/types.ts";
 import type { RequestContext } from "../context.ts";
 import { S3Error } from "../errors.ts";
-import { CHECKSUM_ALGORITHMS, checksumElementName, writeChecksumElements } from "../_checksums.ts";
+import {
+  CHECKSUM_ALGORITHMS,
+  checksumElementName,
+  checksumHeaderName,
+  writeChecksumElements,
+} from "../_checksums.ts";
 import { writeConditionsFromHeaders } from "../_conditions.ts";
 import { quoteEtag, xmlResponse } from "../_respond.ts";
 import { readXmlBody } from "../_xml_body.ts";
@@ -19,7 +24,11 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   const uploadId = uploadIdParam(ctx);
   const conditions = writeConditionsFromHeaders(ctx.headers);
   const upload = await ctx.objects.getMultipartUpload(ctx.bucket, ctx.key, uploadId);
-  const root = await parseXml(await readXmlBody(ctx), "CompleteMultipartUpload", ["Part"]);
+  const root = await parseXml(
+    await readXmlBody(ctx, { objectChecksums: true }),
+    "CompleteMultipartUpload",
+    ["Part"],
+  );
   const parts: CompletePart[] = children(root, "Part").map((p) => {
     const num = childText(p, "PartNumber")?.trim() ?? "";
     const etag = childText(p, "ETag");
@@ -53,7 +62,10 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
     ctx.key,
     uploadId,
     parts,
-    conditions !== undefined ? { conditions } : {},
+    {
+      ...(conditions !== undefined ? { conditions } : {}),
+      verify: (sums, type, count) => checkObjectChecksums(ctx.headers, sums, type, count),
+    },
   );
   const w = new XmlWriter().open("CompleteMultipartUploadResult", { xmlns: S3_XMLNS });
   const host = ctx.headers.get("host") ?? ctx.url.host;
@@ -64,6 +76,37 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   const headers = new Headers();
   setSseHeaders(headers, sseOf(upload.metadata));
   return xmlResponse(w, { headers });
+}
+
+/**
+ * The whole object's checksum the client may send on completion (x-amz-checksum-<alg>): the
+ * full-object value, or for COMPOSITE the checksum of the part checksums, with or without the
+ * `-N` part count (minio-go sends it without). Checked before the object is committed.
+ */
+function checkObjectChecksums(
+  headers: Headers,
+  sums: ChecksumSet,
+  type: ChecksumType | undefined,
+  count: number,
+): void {
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const sent = headers.get(checksumHeaderName(alg))?.trim();
+    if (sent === undefined) continue;
+    const m = /^([A-Za-z0-9+/=]+)(?:-(\d{1,5}))?$/.exec(sent);
+    if (m === null) {
+      throw new S3Error("InvalidRequest", {
+        message: `Value for ${checksumHeaderName(alg)} header is invalid.`,
+      });
+    }
+    const have = sums[alg];
+    if (have === undefined) continue; // the upload was not created with this algorithm
+    const partsOk = m[2] === undefined || (type === "COMPOSITE" && Number(m[2]) === count);
+    if (m[1] !== have || !partsOk) {
+      throw new S3Error("BadDigest", {
+        message: `The ${alg} you specified did not match the calculated checksum.`,
+      });
+    }
+  }
 }
 
 function encodeKey(key: string): string {
