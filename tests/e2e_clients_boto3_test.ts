@@ -5,9 +5,8 @@
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { startServer } from "./_server.ts";
-import { preferBinary, run } from "./clients/_run.ts";
+import { runPythonSuite } from "./clients/_run.ts";
 
-const PYTHON = preferBinary(["/usr/bin/python3"], "python3");
 const SUITE = new URL("./clients/boto3_suite.py", import.meta.url).pathname;
 
 /** The checks boto3_suite.py runs, in order; the test fails if any is missing. */
@@ -31,38 +30,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const server = await startServer({ drives: 4 });
-    const dir = await Deno.makeTempDir({ prefix: "shale-boto3-" });
     try {
-      const res = await run(PYTHON, [SUITE], {
-        cwd: dir,
-        env: {
-          HOME: dir,
-          SHALE_ENDPOINT: server.endpoint,
-          SHALE_ACCESS_KEY: server.accessKey,
-          SHALE_SECRET_KEY: server.secretKey,
-          SHALE_REGION: server.region,
-          SHALE_WORKDIR: dir,
-          SHALE_BUCKET: "boto3-suite",
-        },
-      });
-      const last = res.stdout.trim().split("\n").at(-1) ?? "";
-      let report: { ok?: boolean; checks?: string[]; failed?: string; error?: string };
-      try {
-        report = JSON.parse(last);
-      } catch {
-        throw new Error(
-          `boto3 suite printed no JSON (exit ${res.code}):\n${res.stdout}\n${res.stderr}`,
-        );
-      }
-      if (!report.ok) {
-        throw new Error(
-          `boto3 check failed: ${report.failed}: ${report.error}\n${res.stderr}\n${server.output()}`,
-        );
-      }
-      equal(res.code, 0, res.stderr);
-      deepEqual(report.checks, CHECKS);
+      deepEqual(await runPythonSuite(SUITE, server, "boto3-suite"), CHECKS);
     } finally {
-      await Deno.remove(dir, { recursive: true });
       equal(await server.stop(), 0);
     }
   },

@@ -26,6 +26,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { createHash, createHmac } from "node:crypto";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode, md5Hex } from "./_s3.ts";
+import { runPythonSuite } from "./clients/_run.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -715,38 +716,16 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const { preferBinary, run } = await import("./clients/_run.ts");
-    const python = preferBinary(["/usr/bin/python3"], "python3");
     const suite = new URL("./clients/boto3_sse_suite.py", import.meta.url).pathname;
     const server = await startServer({
       drives: 4,
       env: { SHALE_KMS_SECRET_KEY: `boto-key:${b64(MASTER)}` },
     });
-    const dir = await Deno.makeTempDir({ prefix: "shale-boto3-sse-" });
     try {
-      const res = await run(python, [suite], {
-        cwd: dir,
-        env: {
-          HOME: dir,
-          SHALE_ENDPOINT: server.endpoint,
-          SHALE_ACCESS_KEY: server.accessKey,
-          SHALE_SECRET_KEY: server.secretKey,
-          SHALE_REGION: server.region,
-          SHALE_WORKDIR: dir,
-          SHALE_BUCKET: "boto3-sse",
-          SHALE_KMS_KEY_ID: "boto-key",
-        },
+      const checks = await runPythonSuite(suite, server, "boto3-sse", {
+        SHALE_KMS_KEY_ID: "boto-key",
       });
-      const last = res.stdout.trim().split("\n").at(-1) ?? "";
-      const report = JSON.parse(last === "" ? "{}" : last) as {
-        ok?: boolean;
-        checks?: string[];
-        failed?: string;
-        error?: string;
-      };
-      ok(report.ok, `boto3 SSE check failed: ${report.failed}: ${report.error}\n${res.stderr}`);
-      equal(res.code, 0, res.stderr);
-      deepEqual(report.checks, [
+      deepEqual(checks, [
         "creates the bucket",
         "SSE-S3 put, head and ranged get",
         "SSE-KMS put with a key id and get",
@@ -756,7 +735,6 @@ Deno.test({
         "bucket default encryption applies to a plain put",
       ]);
     } finally {
-      await Deno.remove(dir, { recursive: true });
       equal(await server.stop(), 0);
     }
   },

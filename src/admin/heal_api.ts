@@ -15,9 +15,9 @@
  * read. Unlike MinIO: the progress answer carries counters (scanned, healed, failed, bytes)
  * rather than a list of healed items, and every heal is a deep one (every shard frame is read).
  */
-import { authenticateRequest, SigV4Error } from "../auth/mod.ts";
+import { SigV4Error } from "../auth/mod.ts";
 import { type HealProgress, type HealSequences, TooManyHealSequences } from "../background/mod.ts";
-import { IAM_BUCKET, type IamStore, isAllowed } from "../iam/mod.ts";
+import { authorizeAdmin, IAM_BUCKET, type IamStore } from "../iam/mod.ts";
 import { BucketNotFound, QuorumLost } from "../object/mod.ts";
 
 export const HEAL_PATH = "/minio/admin/v3/heal/";
@@ -145,39 +145,12 @@ export function status(p: HealProgress): HealStatus {
 
 /** SigV4 as S3 checks it, then `admin:Heal`; a Response when refused. */
 async function authorize(request: Request, options: HealApiOptions): Promise<Response | undefined> {
-  // The target as sent (SigV4 signs it un-normalised), like the S3 router's rawTarget.
-  const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
-  const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
-  const q = raw.indexOf("?");
-  const result = await authenticateRequest({
-    method: request.method,
-    rawPath: q < 0 ? raw : raw.slice(0, q),
-    rawQuery: q < 0 ? "" : raw.slice(q + 1),
-    headers: request.headers,
-  }, {
-    // As MinIO (and src/iam/admin_api.ts): madmin signs admin requests with whatever region it
-    // was given, often none; the signature is still checked over the scope it names.
-    region: scopeRegion(request.headers) ?? options.region,
-    now: options.now?.() ?? new Date(),
-    lookup: (ak) => options.store.lookup(ak),
-  });
-  const denied = answer(403, { Code: "AccessDenied", Message: "Access Denied." });
-  if (result.kind !== "signed") return denied;
-  const identity = options.store.identity(result.accessKey);
-  if (identity === undefined) return denied;
-  const allowed = await isAllowed({ action: "admin:Heal", resource: "arn:aws:s3:::" }, {
-    identity,
-    bucketPolicy: undefined,
-    context: {},
-  });
-  return allowed ? undefined : denied;
-}
-
-function scopeRegion(headers: Headers): string | undefined {
-  const m = /Credential=[^,]*?\/\d{8}\/([^/,]*)\/[^/,]*\/aws4_request/.exec(
-    headers.get("authorization") ?? "",
-  );
-  return m?.[1];
+  // As MinIO (and the IAM admin API): madmin signs admin requests with whatever region it was
+  // given, often none; the signature is still checked over the scope it names.
+  const identity = await authorizeAdmin(request, "admin:Heal", { ...options, anyRegion: true });
+  return identity === undefined
+    ? answer(403, { Code: "AccessDenied", Message: "Access Denied." })
+    : undefined;
 }
 
 function answer(status: number, body: unknown): Response {

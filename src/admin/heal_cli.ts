@@ -4,7 +4,14 @@
  * sequence to its end, one line each time the counters move, and exits 1 when objects failed.
  * Where and who as for the other `shale admin` commands (--endpoint, --access-key, ...).
  */
-import { ADMIN_USAGE, type AdminCliIo, adminRequest, adminTarget } from "../iam/mod.ts";
+import {
+  ADMIN_USAGE,
+  type AdminCliIo,
+  adminRequest,
+  adminTarget,
+  CREDENTIALS_NEEDED,
+  parseAdminArgs,
+} from "../iam/mod.ts";
 import type { HealStatus } from "./heal_api.ts";
 
 /** How often --wait asks for progress. */
@@ -15,24 +22,13 @@ export async function runHealCommand(
   io: AdminCliIo,
   opts: { pollMs?: number } = {},
 ): Promise<number> {
-  const flags = new Map<string, string>();
-  const words: string[] = [];
-  let wait = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--wait") wait = true;
-    else if (a.startsWith("--")) {
-      const value = args[i + 1];
-      if (value === undefined) return usage(io, `${a} needs a value`);
-      flags.set(a.slice(2), value);
-      i++;
-    } else words.push(a);
-  }
+  const parsed = parseAdminArgs(args, ["--wait"]);
+  if (typeof parsed === "string") return usage(io, parsed);
+  const { flags, words } = parsed;
+  const wait = parsed.switches.has("--wait");
   if (words.length > 1) return usage(io, "heal [bucket[/prefix]] [--wait]");
   const who = adminTarget(flags, io);
-  if (who === undefined) {
-    return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
-  }
+  if (who === undefined) return usage(io, CREDENTIALS_NEEDED);
   const target = (words[0] ?? "").replace(/^\/+/, "");
   const path = `heal/${target.split("/").map(encodeURIComponent).join("/")}`;
   const started = await adminRequest(who, "POST", path, {}, "");

@@ -11,7 +11,12 @@
  * plain JSON otherwise (so `shale admin` and hand-signed requests may send plain JSON); the
  * answers MinIO encrypts are always encrypted (`encrypt` on the route), the others are plain.
  */
-import { authenticateRequest, SigV4Error, verifySha256Payload } from "../auth/mod.ts";
+import {
+  authenticateRequest,
+  type AuthResult,
+  SigV4Error,
+  verifySha256Payload,
+} from "../auth/mod.ts";
 import { ADMIN_BODY_BYTES_MAX } from "../config/limits.ts";
 import { isAllowed } from "./authorize.ts";
 import {
@@ -558,24 +563,58 @@ function attachment(body: string): {
   throw badRequest("user or group is required");
 }
 
-async function authenticate(
+/** What the admin endpoints (IAM, heal, KMS) check a request's signature with. */
+export interface AdminAuthOptions {
+  store: IamStore;
+  region: string;
+  now?: () => Date;
+  /** Take the region the credential scope names, as MinIO does for admin calls (see below). */
+  anyRegion?: boolean;
+}
+
+/** SigV4 over an admin request's target as sent (it signs it un-normalised, as S3's rawTarget). */
+export async function authenticateAdminRequest(
   request: Request,
-  options: AdminApiOptions,
-): Promise<{ identity: Identity; secretKey: string }> {
-  // The target as sent (SigV4 signs it un-normalised), like the S3 router's rawTarget.
+  options: AdminAuthOptions,
+): Promise<AuthResult> {
   const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
   const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
   const q = raw.indexOf("?");
-  const result = await authenticateRequest({
+  return await authenticateRequest({
     method: request.method,
     rawPath: q < 0 ? raw : raw.slice(0, q),
     rawQuery: q < 0 ? "" : raw.slice(q + 1),
     headers: request.headers,
   }, {
-    region: scopeRegion(request.headers) ?? options.region,
+    region: (options.anyRegion ? scopeRegion(request.headers) : undefined) ?? options.region,
     now: options.now?.() ?? new Date(),
     lookup: (ak) => options.store.lookup(ak),
   });
+}
+
+/** The signer of an admin request, when its signature holds and a policy allows `action`. */
+export async function authorizeAdmin(
+  request: Request,
+  action: string,
+  options: AdminAuthOptions,
+): Promise<Identity | undefined> {
+  const result = await authenticateAdminRequest(request, options);
+  if (result.kind !== "signed") return undefined;
+  const identity = options.store.identity(result.accessKey);
+  if (identity === undefined) return undefined;
+  const allowed = await isAllowed({ action, resource: "arn:aws:s3:::" }, {
+    identity,
+    bucketPolicy: undefined,
+    context: {},
+  });
+  return allowed ? identity : undefined;
+}
+
+async function authenticate(
+  request: Request,
+  options: AdminApiOptions,
+): Promise<{ identity: Identity; secretKey: string }> {
+  const result = await authenticateAdminRequest(request, { ...options, anyRegion: true });
   if (result.kind !== "signed") throw new AdminError(403, "AccessDenied", "Access Denied.");
   if (result.payload.type === "sha256" && request.body !== null) {
     // Re-wrap the body so that readBody checks the signed hash.

@@ -33,25 +33,39 @@ export const ADMIN_USAGE = `Usage: shale admin <user|policy|group|svcacct|heal> 
 Options: --endpoint URL (SHALE_ENDPOINT), --access-key (SHALE_ROOT_USER),
   --secret-key (SHALE_ROOT_PASSWORD), --region (SHALE_REGION)`;
 
-/** Runs one admin command; returns the process exit code (0 ok, 1 refused, 2 usage). */
-export async function runAdminCommand(args: string[], io: AdminCliIo): Promise<number> {
-  const flags = new Map<string, string>();
-  const words: string[] = [];
+/** What a `shale admin` command line says: `--name value` flags, bare `switches`, the words. */
+export interface AdminArgs {
+  flags: Map<string, string>;
+  switches: Set<string>;
+  words: string[];
+}
+
+/** Splits an admin command line; a string is the usage problem. */
+export function parseAdminArgs(args: string[], switches: string[] = []): AdminArgs | string {
+  const out: AdminArgs = { flags: new Map(), switches: new Set(), words: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a.startsWith("--")) {
+    if (switches.includes(a)) out.switches.add(a);
+    else if (a.startsWith("--")) {
       const value = args[i + 1];
-      if (value === undefined) return usage(io, `${a} needs a value`);
-      flags.set(a.slice(2), value);
+      if (value === undefined) return `${a} needs a value`;
+      out.flags.set(a.slice(2), value);
       i++;
-    } else {
-      words.push(a);
-    }
+    } else out.words.push(a);
   }
+  return out;
+}
+
+export const CREDENTIALS_NEEDED =
+  "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*";
+
+/** Runs one admin command; returns the process exit code (0 ok, 1 refused, 2 usage). */
+export async function runAdminCommand(args: string[], io: AdminCliIo): Promise<number> {
+  const parsed = parseAdminArgs(args);
+  if (typeof parsed === "string") return usage(io, parsed);
+  const { flags, words } = parsed;
   const who = adminTarget(flags, io);
-  if (who === undefined) {
-    return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
-  }
+  if (who === undefined) return usage(io, CREDENTIALS_NEEDED);
   const call = (method: string, path: string, query: Record<string, string>, body = "") =>
     adminRequest(who, method, path, query, body);
 

@@ -10,6 +10,8 @@ export {
   ADMIN_PREFIX,
   type AdminApiOptions,
   adminNotImplemented,
+  authenticateAdminRequest,
+  authorizeAdmin,
   handleIamAdmin,
 } from "./admin_api.ts";
 export * from "./sts.ts";
@@ -20,5 +22,7 @@ export {
   adminRequest,
   type AdminTarget,
   adminTarget,
+  CREDENTIALS_NEEDED,
+  parseAdminArgs,
   runAdminCommand,
 } from "./admin_cli.ts";

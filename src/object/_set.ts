@@ -765,30 +765,44 @@ export class ErasureSet {
     key: string,
     tags: Array<[string, string]>,
   ): Promise<ObjectInfo> {
-    const kp = keyPath(bucket, key);
     const unlock = await this.ctx.locker.lock(`${bucket}/${key}`, "write");
     try {
       const r = await this.resolveVersion(bucket, key);
-      const g = geometry(this.n, r.version.erasure.m);
-      const done = await Promise.all(this.slots.map(async (d, i) => {
-        const v = r.agreeing[i];
-        if (d === undefined || v === undefined) return false;
-        try {
-          const rec = { versions: [{ ...v, tags }] };
-          await d.writeFile(`${kp.dir}/${META_FILE}`, encodeObjectRecord(rec));
-          return true;
-        } catch {
-          return false;
-        }
-      }));
-      const ok = done.filter(Boolean).length;
-      this.ctx.touched(bucket);
-      if (ok < g.writeQuorum) {
-        throw new QuorumLost(`Only ${ok} of ${this.n} drives stored the tags`, bucket, key);
-      }
+      await this.#rewriteRecords(bucket, key, r, { tags }, "the tags");
       return versionToInfo(bucket, key, { ...r.version, tags });
     } finally {
       unlock();
+    }
+  }
+
+  /**
+   * Under the key's write lock: rewrites the record of every drive that agreed on the current
+   * version with `change` applied (no data moves). QuorumLost below the write quorum.
+   */
+  async #rewriteRecords(
+    bucket: string,
+    key: string,
+    r: Resolved,
+    change: Partial<VersionRecord>,
+    what: string,
+  ): Promise<void> {
+    const kp = keyPath(bucket, key);
+    const g = geometry(this.n, r.version.erasure.m);
+    const done = await Promise.all(this.slots.map(async (d, i) => {
+      const v = r.agreeing[i];
+      if (d === undefined || v === undefined) return false;
+      try {
+        const rec = { versions: [{ ...v, ...change }] };
+        await d.writeFile(`${kp.dir}/${META_FILE}`, encodeObjectRecord(rec));
+        return true;
+      } catch {
+        return false;
+      }
+    }));
+    const ok = done.filter(Boolean).length;
+    this.ctx.touched(bucket);
+    if (ok < g.writeQuorum) {
+      throw new QuorumLost(`Only ${ok} of ${this.n} drives stored ${what}`, bucket, key);
     }
   }
 
@@ -803,7 +817,6 @@ export class ErasureSet {
     internal: Record<string, string>,
     expected: { etag: string; internal: Record<string, string> | undefined },
   ): Promise<ObjectInfo | undefined> {
-    const kp = keyPath(bucket, key);
     const unlock = await this.ctx.locker.lock(`${bucket}/${key}`, "write");
     try {
       const r = await this.resolveVersion(bucket, key);
@@ -815,23 +828,7 @@ export class ErasureSet {
         return undefined;
       }
       const metadata = metadataToPairs({ ...current, internal });
-      const g = geometry(this.n, r.version.erasure.m);
-      const done = await Promise.all(this.slots.map(async (d, i) => {
-        const v = r.agreeing[i];
-        if (d === undefined || v === undefined) return false;
-        try {
-          const rec = { versions: [{ ...v, metadata }] };
-          await d.writeFile(`${kp.dir}/${META_FILE}`, encodeObjectRecord(rec));
-          return true;
-        } catch {
-          return false;
-        }
-      }));
-      const ok = done.filter(Boolean).length;
-      this.ctx.touched(bucket);
-      if (ok < g.writeQuorum) {
-        throw new QuorumLost(`Only ${ok} of ${this.n} drives stored the metadata`, bucket, key);
-      }
+      await this.#rewriteRecords(bucket, key, r, { metadata }, "the metadata");
       return versionToInfo(bucket, key, { ...r.version, metadata });
     } finally {
       unlock();

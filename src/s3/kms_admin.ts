@@ -15,14 +15,15 @@
  * entry") as objects in the reserved IAM bucket: never in clear on the drives.
  */
 import { KMS_STORE_PAGE_KEYS } from "../config/limits.ts";
-import { authenticateRequest } from "../auth/mod.ts";
 import { CryptoError, type Kms, type StoredKmsKey } from "../crypto/mod.ts";
 import {
   type AdminCliIo,
   adminRequest,
   adminTarget,
+  authorizeAdmin,
+  CREDENTIALS_NEEDED,
   type IamStore,
-  isAllowed,
+  parseAdminArgs,
 } from "../iam/mod.ts";
 import { IAM_BUCKET } from "../iam/store.ts";
 import { resealObjectKeys } from "./_sse.ts";
@@ -87,27 +88,7 @@ async function authorized(
   action: string,
   options: KmsAdminOptions,
 ): Promise<boolean> {
-  const slash = request.url.indexOf("/", request.url.indexOf("://") + 3);
-  const raw = slash < 0 ? "/" : request.url.slice(slash).replace(/#.*$/, "");
-  const q = raw.indexOf("?");
-  const result = await authenticateRequest({
-    method: request.method,
-    rawPath: q < 0 ? raw : raw.slice(0, q),
-    rawQuery: q < 0 ? "" : raw.slice(q + 1),
-    headers: request.headers,
-  }, {
-    region: options.region,
-    now: options.now?.() ?? new Date(),
-    lookup: (ak) => options.store.lookup(ak),
-  }).catch(() => undefined);
-  if (result?.kind !== "signed") return false;
-  const identity = options.store.identity(result.accessKey);
-  if (identity === undefined) return false;
-  return await isAllowed({ action, resource: "arn:aws:s3:::" }, {
-    identity,
-    bucketPolicy: undefined,
-    context: {},
-  });
+  return await authorizeAdmin(request, action, options).catch(() => undefined) !== undefined;
 }
 
 /** Answers the KMS admin paths; undefined for any other path. */
@@ -182,21 +163,11 @@ function usage(io: AdminCliIo, problem: string): number {
 
 /** `shale admin kms ...` over the admin API. */
 export async function runKmsCommand(args: string[], io: AdminCliIo): Promise<number> {
-  const flags = new Map<string, string>();
-  const words: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a.startsWith("--")) {
-      const value = args[i + 1];
-      if (value === undefined) return usage(io, `${a} needs a value`);
-      flags.set(a.slice(2), value);
-      i++;
-    } else words.push(a);
-  }
+  const parsed = parseAdminArgs(args);
+  if (typeof parsed === "string") return usage(io, parsed);
+  const { flags, words } = parsed;
   const who = adminTarget(flags, io);
-  if (who === undefined) {
-    return usage(io, "credentials are needed: --access-key and --secret-key, or SHALE_ROOT_*");
-  }
+  if (who === undefined) return usage(io, CREDENTIALS_NEEDED);
   const [first, second, name] = words;
   let call: [string, string, Record<string, string>] | undefined;
   if (first === "status" && second === undefined) call = ["GET", "kms/status", {}];

@@ -80,6 +80,7 @@ export async function runOk(
 }
 
 import { bytesOf } from "../_s3.ts";
+import type { TestServer } from "../_server.ts";
 export { bytesOf };
 
 /** Writes an s3cmd configuration for `server` (path-style only: no %(bucket)s in host_bucket). */
@@ -184,4 +185,51 @@ export async function mcBinary(): Promise<string> {
     },
   });
   return out.stdout.trim().split("\n").at(-1)!;
+}
+
+/**
+ * Runs one of the Python client suites (harness in _checks.py) against `server` with the
+ * endpoint, keys, a temp working folder and `bucket` in its environment. Returns the checks it
+ * passed, in order; throws with its output unless it reported success and exited 0.
+ */
+export async function runPythonSuite(
+  script: string,
+  server: TestServer,
+  bucket: string,
+  env: Record<string, string> = {},
+): Promise<string[]> {
+  const dir = await Deno.makeTempDir({ prefix: "shale-python-suite-" });
+  try {
+    const res = await run(preferBinary(["/usr/bin/python3"], "python3"), [script], {
+      cwd: dir,
+      env: {
+        HOME: dir,
+        SHALE_ENDPOINT: server.endpoint,
+        SHALE_ACCESS_KEY: server.accessKey,
+        SHALE_SECRET_KEY: server.secretKey,
+        SHALE_REGION: server.region,
+        SHALE_WORKDIR: dir,
+        SHALE_BUCKET: bucket,
+        ...env,
+      },
+    });
+    const last = res.stdout.trim().split("\n").at(-1) ?? "";
+    let report: { ok?: boolean; checks?: string[]; failed?: string; error?: string };
+    try {
+      report = JSON.parse(last);
+    } catch {
+      throw new Error(
+        `${script} printed no JSON (exit ${res.code}):\n${res.stdout}\n${res.stderr}`,
+      );
+    }
+    if (!report.ok || res.code !== 0) {
+      throw new Error(
+        `${script}: check failed: ${report.failed}: ${report.error} (exit ${res.code})\n` +
+          `${res.stderr}\n${server.output()}`,
+      );
+    }
+    return report.checks ?? [];
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

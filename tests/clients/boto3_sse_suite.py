@@ -3,44 +3,19 @@ tests/e2e_sse_test.ts). Same environment and JSON report as boto3_suite.py, plus
 """
 
 import hashlib
-import json
 import os
-import sys
-import time
-import traceback
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from _checks import check, expect, report
+
 MIB = 1024 * 1024
 PACKAGE = 64 * 1024
 BUCKET = os.environ["SHALE_BUCKET"]
 KMS_KEY = os.environ["SHALE_KMS_KEY_ID"]
-checks = []
-
-
-def check(name):
-    def wrap(fn):
-        def run():
-            started = time.monotonic()
-            try:
-                fn()
-            except Exception as e:  # report the first failure as JSON and stop
-                print(traceback.format_exc(), file=sys.stderr)
-                print(json.dumps({"ok": False, "failed": name, "checks": checks,
-                                  "error": f"{type(e).__name__}: {e}"}))
-                sys.exit(1)
-            checks.append(name)
-            print(f"{time.monotonic() - started:7.1f}s  {name}", file=sys.stderr)
-        return run
-    return wrap
-
-
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
 
 
 def error_code(fn):
@@ -152,4 +127,4 @@ check_4()
 check_5()
 check_6()
 check_7()
-print(json.dumps({"ok": True, "checks": checks}))
+report()

@@ -10,18 +10,16 @@ import concurrent.futures
 import base64
 import hashlib
 import io
-import json
 import os
 import random
-import sys
-import time
-import traceback
 import urllib.request
 import zlib
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+
+from _checks import check, expect, report
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -32,31 +30,6 @@ PART_SIZE = 5 * MIB  # S3's minimum part size, so small files really are multipa
 ENDPOINT = os.environ["SHALE_ENDPOINT"]
 WORKDIR = os.environ["SHALE_WORKDIR"]
 BUCKET = os.environ["SHALE_BUCKET"]
-
-checks = []
-
-
-def check(name):
-    def wrap(fn):
-        def run():
-            started = time.monotonic()
-            try:
-                fn()
-            except Exception as e:  # report the first failure as JSON and stop
-                print(traceback.format_exc(), file=sys.stderr)
-                print(json.dumps({"ok": False, "failed": name, "checks": checks,
-                                  "error": f"{type(e).__name__}: {e}"}))
-                sys.exit(1)
-            checks.append(name)
-            # Seconds per check, for whoever reads the log; never asserted.
-            print(f"{time.monotonic() - started:7.1f}s  {name}", file=sys.stderr)
-        return run
-    return wrap
-
-
-def expect(cond, message):
-    if not cond:
-        raise AssertionError(message)
 
 
 def data_of(size, seed):
@@ -314,4 +287,4 @@ def cleanup():
 for step in [create_bucket, sizes_round_trip, multipart_upload, managed_copy, checksums,
              multipart_listings, paginate, presigned, head, delete_many, cleanup]:
     step()
-print(json.dumps({"ok": True, "checks": checks}))
+report()
