@@ -6,8 +6,10 @@
  *   quorum agrees on is resolved. A drive of the set needs healing when its record does not agree
  *   (missing, corrupt, stale or newer without quorum) or when any of its shard files is missing,
  *   short, or has a frame whose HighwayHash-256 fails (every frame is read and checked).
- * - For each part the good shards are decoded block by block (PartDecoder never returns bad
- *   bytes) and re-encoded; only the frames of the drives being healed are kept, written to a temp
+ * - For each part the shards are decoded block by block and re-encoded. The damaged drives' shard
+ *   files are read too: damage is per frame, so one block may need a frame that only a drive
+ *   being healed still holds intact (PartDecoder checks every frame and never returns bad bytes;
+ *   the new files go to a temp dir, so nothing read is overwritten while it is read); only the frames of the drives being healed are kept, written to a temp
  *   data dir on each, fsynced, then moved into place and the agreeing record written (its own
  *   shard index). Inline objects get their framed shard in the record itself.
  * - A drive that fails while being healed is left as it was; the object stays readable from the
@@ -211,7 +213,6 @@ export async function healObject(
       for (const p of parts) {
         const readers: FileReader[] = [];
         const sources = set.sourcesFor(bucket, key, r, p.number, readers);
-        for (const shard of targetShard.keys()) sources[shard] = undefined;
         const layout = partLayout(p.size, blockBytes, k);
         const decoder = new PartDecoder({ k, m, layout, sources });
         const writers = new Map<number, FileWriter>();

@@ -6,6 +6,8 @@
  * SHALE_SEED=<n> replays.
  */
 import assert from "node:assert/strict";
+import { ERASURE_BLOCK_BYTES } from "../config/limits.ts";
+import { frameOffset, HASH_BYTES, partLayout } from "../erasure/mod.ts";
 import { openObjectLayerOn, type ShaleObjectLayer } from "../object/object_layer.ts";
 import { MemoryDrive } from "../storage/memory_drive.ts";
 import { setLogSink } from "../util/logger.ts";
@@ -149,6 +151,30 @@ Deno.test("a read that meets a bad or missing shard queues the object and it get
   assert.deepEqual(again, []);
   await healBucket(layer, "bkt", { objectsPerSecondMax: 1000 });
   await assertHealed(drives, layer, objects, bad);
+  await layer.close();
+});
+
+Deno.test("rot on more drives than parity, but in different blocks, is healed on every drive", async () => {
+  // o/5 has 4 blocks; one flipped frame on each of four drives, each in its own block: every
+  // block keeps k good frames, so the object is whole, but only 2 drives are entirely intact.
+  const { drives, layer, objects } = await setup();
+  const size = SIZES[5]!;
+  const layout = partLayout(size, ERASURE_BLOCK_BYTES, 4);
+  assert.equal(layout.blocks, 4);
+  for (let b = 0; b < layout.blocks; b++) {
+    const d = drives[b]!;
+    const part = (await filesOf(d)).find((f) => f.startsWith("bkt/o/5/") && f.endsWith("part.1"))!;
+    const file = await d.readFile(part, 1 << 30);
+    file[frameOffset(layout, b) + HASH_BYTES + 1]! ^= 0x81;
+    await d.writeFile(part, file);
+  }
+  await readAllBack(layer, objects);
+  const res = await healObject(layer, "bkt", "o/5");
+  assert.equal(res.state, "healed");
+  assert.deepEqual(res.damaged, [0, 1, 2, 3]);
+  assert.deepEqual(res.healed, [0, 1, 2, 3]);
+  await assertHealed(drives, layer, objects, [0, 1]);
+  await assertHealed(drives, layer, objects, [2, 3]);
   await layer.close();
 });
 
