@@ -8,8 +8,12 @@
  * the core. The Go program runs in -serve mode and its runs alternate with the WASM runs, so both
  * sides see the same load. Prints the TSV `op config block shale_GBps native_GBps ratio`; Reed-Solomon rows
  * appear twice, against klauspost's AVX2 path ("vs avx2") and its fastest default ("vs fastest").
+ * The rates are the medians of each side's runs; the ratio is the median of the rounds' ratios
+ * (each WASM run over the native run just before it). This virtual machine's core speed changes
+ * in phases of a second or so (by up to 2x, whoever else runs on the host), so neighbouring runs
+ * compare like with like where two separate medians may not.
  *
- * Flags: --runs N (default 5), --ms N (minimum ms per run, default 200), --variant NAME.
+ * Flags: --runs N (default 9), --ms N (minimum ms per run, default 150), --variant NAME.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -18,12 +22,14 @@ import { wasmCore, type WasmVariant } from "../../src/wasm/mod.ts";
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
-    runs: { type: "string", default: "5" },
-    ms: { type: "string", default: "200" },
+    runs: { type: "string", default: "9" },
+    ms: { type: "string", default: "150" },
     variant: { type: "string" },
   },
 });
 const RUNS = Math.max(5, Number(flags.runs));
+/** Calls before measuring: V8 moves a hot WebAssembly function to TurboFan after 0.1-0.3 s. */
+const WARMUP_MS = 500;
 const RUN_MS = Number(flags.ms);
 const CLOCK = Deno.env.get("SHALE_BENCH_CLOCK") === "wall" ? "wall" : "cpu";
 const core = wasmCore(flags.variant as WasmVariant | undefined);
@@ -122,14 +128,15 @@ function median(xs: number[]): number {
 
 /**
  * RUNS runs of the WASM case interleaved with RUNS runs of each native path, so both sides see
- * the same load; returns the medians.
+ * the same load; returns the medians and, per native path, the median of the rounds' ratios.
  */
 async function compare(
   bytes: number,
   fn: () => void,
   native: { op: string; k: number; m: number; paths: string[] } | undefined,
-): Promise<{ shale: number; native: Map<string, number> }> {
-  for (let i = 0; i < 20; i++) fn(); // let V8 tier the kernels up to TurboFan
+): Promise<{ shale: number; native: Map<string, { rate: number; ratio: number }> }> {
+  const warm = performance.now();
+  while (performance.now() - warm < WARMUP_MS) fn();
   const shale: number[] = [];
   const nat = new Map<string, number[]>();
   for (let r = 0; r < RUNS; r++) {
@@ -143,7 +150,12 @@ async function compare(
   }
   return {
     shale: median(shale),
-    native: new Map([...nat].map(([p, v]) => [p, median(v)])),
+    native: new Map(
+      [...nat].map(([p, v]) => [p, {
+        rate: median(v),
+        ratio: median(v.map((n, r) => shale[r]! / n)),
+      }]),
+    ),
   };
 }
 
@@ -158,14 +170,20 @@ function mib(b: number): string {
 }
 
 const rows: string[][] = [];
-function row(op: string, config: string, block: number, shale: number, native?: number): void {
+function row(
+  op: string,
+  config: string,
+  block: number,
+  shale: number,
+  native?: { rate: number; ratio: number },
+): void {
   const r = [
     op,
     config,
     mib(block),
     shale.toFixed(2),
-    native === undefined ? "n/a" : native.toFixed(2),
-    native === undefined ? "n/a" : (shale / native).toFixed(2),
+    native === undefined ? "n/a" : native.rate.toFixed(2),
+    native === undefined ? "n/a" : native.ratio.toFixed(2),
   ];
   rows.push(r);
   console.error(r.join("\t"));
