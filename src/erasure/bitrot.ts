@@ -58,8 +58,13 @@ export function checkShardHeader(b: Uint8Array): boolean {
 /** True when the frame is `hash(32) shard` with a matching hash. */
 export function frameIsValid(frame: Uint8Array, shardBytes: number): boolean {
   if (frame.length !== HASH_BYTES + shardBytes) return false;
-  const want = hashShard(frame.subarray(HASH_BYTES));
-  for (let i = 0; i < HASH_BYTES; i++) if (frame[i] !== want[i]) return false;
+  return shardMatches(frame.subarray(0, HASH_BYTES), frame.subarray(HASH_BYTES));
+}
+
+/** True when `hash` (32 bytes) is the shard's HighwayHash-256. */
+export function shardMatches(hash: Uint8Array, shard: Uint8Array): boolean {
+  const want = hashShard(shard);
+  for (let i = 0; i < HASH_BYTES; i++) if (hash[i] !== want[i]) return false;
   return true;
 }
 

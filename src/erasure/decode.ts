@@ -8,16 +8,21 @@ import {
   blockDataBytes,
   blockShardBytes,
   checkShardHeader,
-  frameIsValid,
   frameOffset,
   HASH_BYTES,
   type PartLayout,
   SHARD_HEADER_BYTES,
+  shardMatches,
 } from "./bitrot.ts";
 import { coderFor, InsufficientShards } from "./encode.ts";
 
 export interface ShardSource {
   readAt(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional (FileReader.readInto): reads into the caller's buffer. With it a data shard's bytes
+   * are read straight into their place in the block, with no frame buffer and no copy.
+   */
+  readInto?(offset: number, into: Uint8Array): Promise<number>;
 }
 
 export interface DecodeOptions {
@@ -37,34 +42,61 @@ export class PartDecoder {
     this.#dead = opts.sources.map((s) => s === undefined);
   }
 
-  async #readFrame(i: number, b: number, s: number): Promise<Uint8Array | "io" | "bitrot"> {
+  /**
+   * The `s` shard bytes of shard `i` in block `b`, checked against their hash: in `into` when
+   * given and the source can read into it (two reads, the header and hash then the bytes), else
+   * in a new frame buffer.
+   */
+  async #readShard(
+    i: number,
+    b: number,
+    s: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array | "io" | "bitrot"> {
     const src = this.opts.sources[i];
     if (src === undefined || this.#dead[i]) return "io";
     const l = this.opts.layout;
     const withHeader = b === 0;
     const offset = withHeader ? 0 : frameOffset(l, b);
-    const length = (withHeader ? SHARD_HEADER_BYTES : 0) + HASH_BYTES + s;
-    let bytes: Uint8Array;
+    const head = (withHeader ? SHARD_HEADER_BYTES : 0) + HASH_BYTES;
+    let hashed: Uint8Array;
+    let shard: Uint8Array;
     try {
-      bytes = await src.readAt(offset, length);
+      if (into !== undefined && src.readInto !== undefined) {
+        const h = new Uint8Array(head);
+        const [nh, ns] = await Promise.all([
+          src.readInto(offset, h),
+          src.readInto(offset + head, into),
+        ]);
+        if (nh !== head || ns !== s) return "bitrot"; // a short file
+        hashed = h;
+        shard = into;
+      } else {
+        const frame = await src.readAt(offset, head + s);
+        if (frame.length !== head + s) return "bitrot";
+        hashed = frame.subarray(0, head);
+        shard = frame.subarray(head);
+      }
     } catch {
       this.#dead[i] = true;
       return "io";
     }
-    if (withHeader) {
-      if (!checkShardHeader(bytes)) return "bitrot";
-      bytes = bytes.subarray(SHARD_HEADER_BYTES);
-    }
-    return frameIsValid(bytes, s) ? bytes : "bitrot";
+    if (withHeader && !checkShardHeader(hashed)) return "bitrot";
+    return shardMatches(hashed.subarray(head - HASH_BYTES), shard) ? shard : "bitrot";
   }
 
-  /** The data bytes of block `b`. */
+  /**
+   * The data bytes of block `b`. Data shards are read into the block buffer in place; missing
+   * or corrupt ones are reconstructed there from parity.
+   */
   async readBlock(b: number): Promise<Uint8Array> {
     const { k, m, layout } = this.opts;
     assert(b >= 0 && b < layout.blocks, `Block ${b} out of range 0..${layout.blocks - 1}`);
     const s = blockShardBytes(layout, b);
     const want = blockDataBytes(layout, b);
-    const frames: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
+    const out = new Uint8Array(k * s);
+    const place = (i: number) => out.subarray(i * s, (i + 1) * s);
+    const shards: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
     let next = 0;
     let good = 0;
     let bitrot = false;
@@ -80,39 +112,30 @@ export class PartDecoder {
           bitrot,
         );
       }
-      const results = await Promise.all(wave.map((i) => this.#readFrame(i, b, s)));
+      const results = await Promise.all(
+        wave.map((i) => this.#readShard(i, b, s, i < k ? place(i) : undefined)),
+      );
       results.forEach((r, j) => {
         const i = wave[j]!;
         if (typeof r === "string") {
           if (r === "bitrot") bitrot = true;
           this.opts.onShardBad?.(i, b, r);
         } else {
-          frames[i] = r;
+          shards[i] = r;
           good++;
         }
       });
     }
-    const out = new Uint8Array(want);
-    let allData = true;
-    for (let i = 0; i < k; i++) if (frames[i] === undefined) allData = false;
-    if (!allData) {
-      const shards: Uint8Array[] = [];
-      const present: boolean[] = [];
-      for (let i = 0; i < k + m; i++) {
-        const f = frames[i];
-        present.push(f !== undefined);
-        shards.push(f !== undefined ? f.subarray(HASH_BYTES) : new Uint8Array(s));
-      }
-      coderFor(k, m).reconstruct(shards, present, { dataOnly: true });
-      for (let i = 0; i < k; i++) copyShard(out, shards[i]!, i * s);
-      return out;
+    const present = shards.map((sh) => sh !== undefined);
+    for (let i = 0; i < k; i++) {
+      const sh = shards[i];
+      if (sh !== undefined && sh.buffer !== out.buffer) out.set(sh, i * s);
     }
-    for (let i = 0; i < k; i++) copyShard(out, frames[i]!.subarray(HASH_BYTES), i * s);
-    return out;
+    if (present.slice(0, k).includes(false)) {
+      // Missing data shards are written into their place in `out`.
+      const all = shards.map((sh, i) => i < k ? place(i) : sh ?? new Uint8Array(s));
+      coderFor(k, m).reconstruct(all, present, { dataOnly: true });
+    }
+    return want === out.length ? out : out.subarray(0, want);
   }
-}
-
-function copyShard(out: Uint8Array, shard: Uint8Array, at: number): void {
-  if (at >= out.length) return;
-  out.set(shard.subarray(0, Math.min(shard.length, out.length - at)), at);
 }

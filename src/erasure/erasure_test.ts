@@ -31,8 +31,18 @@ class MemSink implements ShardSink {
     return out;
   }
 }
-const source = (b: Uint8Array): ShardSource => ({
+/** A shard file in memory; with `into`, also readable in place (as FileReader.readInto). */
+const source = (b: Uint8Array, into = false): ShardSource => ({
   readAt: (o, n) => Promise.resolve(b.slice(o, o + n)),
+  ...(into
+    ? {
+      readInto: (o: number, t: Uint8Array) => {
+        const bytes = b.subarray(o, o + t.length);
+        t.set(bytes);
+        return Promise.resolve(bytes.length);
+      },
+    }
+    : {}),
 });
 async function* chunked(data: Uint8Array, size: number) {
   for (let o = 0; o < data.length; o += size) yield data.subarray(o, o + size);
@@ -80,13 +90,15 @@ Deno.test("encoded parts decode byte-exact with any m shards missing or corrupt"
       // Lose up to m shards: some missing, some with a flipped byte.
       const lost = new Set<number>();
       while (lost.size < m) lost.add((rand() * (k + m)) | 0);
+      // Half the sources read in place, so both read paths (and mixes) decode.
       const sources = files.map((f, i) => {
-        if (!lost.has(i)) return source(f);
+        const into = rand() < 0.5;
+        if (!lost.has(i)) return source(f, into);
         if (rand() < 0.5) return undefined;
         const bad = f.slice();
         const at = (rand() * bad.length) | 0;
         bad[at] = bad[at]! ^ 0x40;
-        return source(bad);
+        return source(bad, into);
       });
       const dec = new PartDecoder({ k, m, layout, sources });
       const out = new Uint8Array(size);
@@ -105,7 +117,7 @@ Deno.test("decoding refuses when more than m shards are corrupt instead of retur
     if (i === 3) return source(f);
     const bad = f.slice();
     bad[8 + 40] = bad[8 + 40]! ^ 1; // block 0 of shards 0, 1, 2
-    return source(bad);
+    return source(bad, i === 0);
   });
   const dec = new PartDecoder({ k: 2, m: 2, layout: partLayout(5000, 4096, 2), sources });
   await assert.rejects(() => dec.readBlock(0), (e) => e instanceof InsufficientShards && e.bitrot);

@@ -857,14 +857,16 @@ export class ErasureSet {
       if (v.dataDir === "") return;
       let opened: Promise<FileReader> | undefined;
       const path = `${kp.dir}/${dataDirName(v.dataDir)}/part.${partNumber}`;
+      const open = () => {
+        if (opened === undefined) {
+          opened = d.openFile(path);
+          opened.then((f) => readers.push(f), () => {});
+        }
+        return opened;
+      };
       sources[shard] = {
-        async readAt(o: number, n: number): Promise<Uint8Array> {
-          if (opened === undefined) {
-            opened = d.openFile(path);
-            opened.then((f) => readers.push(f), () => {});
-          }
-          return await (await opened).readAt(o, n);
-        },
+        readAt: async (o, n) => await (await open()).readAt(o, n),
+        readInto: async (o, into) => await (await open()).readInto(o, into),
       };
     });
     return sources;

@@ -28,6 +28,11 @@ export interface FileReader {
   readonly size: number;
   /** Reads `length` bytes at `offset`; fewer only when the file ends first. */
   readAt(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads the bytes at `offset` into `into` (as many as it holds); returns how many, fewer only
+   * when the file ends first. Lets a reader place bytes where they are used, with no new buffer.
+   */
+  readInto(offset: number, into: Uint8Array): Promise<number>;
   close(): void;
 }
 

@@ -71,6 +71,20 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
     const [a, b] = await Promise.all([r.readAt(0, 10), r.readAt(9995, 10)]);
     assert.deepEqual(a, data.subarray(0, 10));
     assert.deepEqual(b, data.subarray(9995), "a read past the end is short");
+    // readInto fills the caller's buffer in place, interleaved with readAt on the same handle.
+    const into = new Uint8Array(30).fill(0xee);
+    const [n, c, m] = await Promise.all([
+      r.readInto(100, into.subarray(5, 25)),
+      r.readAt(50, 5),
+      r.readInto(9990, into.subarray(0, 5)),
+    ]);
+    assert.equal(n, 20);
+    assert.equal(m, 5);
+    assert.deepEqual(c, data.subarray(50, 55));
+    assert.deepEqual(into.subarray(5, 25), data.subarray(100, 120));
+    assert.deepEqual(into.subarray(0, 5), data.subarray(9990, 9995));
+    assert.deepEqual(into.subarray(25), new Uint8Array(5).fill(0xee), "nothing past the range");
+    assert.equal(await r.readInto(9998, into), 2, "a read past the end is short");
     r.close();
   }],
   ["removes a partial file on abort", async (d) => {

@@ -221,6 +221,14 @@ export class FaultyDrive implements Drive {
         await this.#enter(rel);
         return this.#flip(await r.readAt(offset, length));
       },
+      readInto: async (offset: number, into: Uint8Array) => {
+        await this.#enter(rel);
+        const n = await r.readInto(offset, into);
+        const read = into.subarray(0, n);
+        const flipped = this.#flip(read);
+        if (flipped !== read) read.set(flipped);
+        return n;
+      },
       close: () => r.close(),
     };
   }

@@ -243,38 +243,44 @@ export class FsDrive implements Drive {
     let position = 0;
     let closed = false;
     const toError = (e: unknown) => this.#error(e, rel);
+    const readInto = (offset: number, into: Uint8Array): Promise<number> => {
+      const run = async () => {
+        try {
+          const buf = into.subarray(0, Math.max(0, Math.min(into.length, size - offset)));
+          // Streams read a shard file front to back: seek only when not already there.
+          if (offset !== position) {
+            position = -1; // unknown until the seek succeeds
+            await file.seek(offset, Deno.SeekMode.Start);
+            position = offset;
+          }
+          let off = 0;
+          try {
+            while (off < buf.length) {
+              const n = await file.read(buf.subarray(off));
+              if (n === null) break;
+              off += n;
+            }
+          } catch (e) {
+            position = -1;
+            throw e;
+          }
+          position += off;
+          return off;
+        } catch (e) {
+          throw toError(e);
+        }
+      };
+      const p = chain.then(run, run);
+      chain = p.catch(() => {});
+      return p;
+    };
     return {
       size,
-      readAt(offset: number, length: number): Promise<Uint8Array> {
-        const run = async () => {
-          try {
-            const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
-            // Streams read a shard file front to back: seek only when not already there.
-            if (offset !== position) {
-              position = -1; // unknown until the seek succeeds
-              await file.seek(offset, Deno.SeekMode.Start);
-              position = offset;
-            }
-            let off = 0;
-            try {
-              while (off < buf.length) {
-                const n = await file.read(buf.subarray(off));
-                if (n === null) break;
-                off += n;
-              }
-            } catch (e) {
-              position = -1;
-              throw e;
-            }
-            position += off;
-            return off === buf.length ? buf : buf.subarray(0, off);
-          } catch (e) {
-            throw toError(e);
-          }
-        };
-        const p = chain.then(run, run);
-        chain = p.catch(() => {});
-        return p;
+      readInto,
+      async readAt(offset: number, length: number): Promise<Uint8Array> {
+        const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+        const n = await readInto(offset, buf);
+        return n === buf.length ? buf : buf.subarray(0, n);
       },
       close(): void {
         if (closed) return;

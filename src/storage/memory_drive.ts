@@ -181,6 +181,13 @@ export class MemoryDrive implements Drive {
             this.#check(rel);
             return f.slice(offset, Math.min(f.length, offset + length));
           }),
+        readInto: (offset: number, into: Uint8Array) =>
+          this.#wrap(() => {
+            this.#check(rel);
+            const bytes = f.subarray(offset, Math.min(f.length, offset + into.length));
+            into.set(bytes);
+            return bytes.length;
+          }),
         close: () => {},
       };
     });
