@@ -15,8 +15,9 @@ TARGETS=${TARGETS:-"x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-ap
 # Network for the listeners, read/write for drives and credentials, env for configuration, sys for
 # hostname and free-space figures. No --allow-run, no --allow-ffi, no --allow-all.
 PERMISSIONS="--allow-net --allow-read --allow-write --allow-env --allow-sys"
-# The WebAssembly core is read next to its loader at start-up, so it must be embedded.
-INCLUDES="--include src/wasm/"
+# The WebAssembly core is read next to its loader at start-up, so it must be embedded; so must the
+# MD5 worker's module (src/object/md5_worker.ts): a Worker's entry point is not in main.ts's graph.
+INCLUDES="--include src/wasm/ --include src/object/md5_worker.ts"
 # systemd readiness (READY=1 / STOPPING=1 to NOTIFY_SOCKET) needs a Unix datagram socket, which
 # Deno offers only as the unstable Deno.listenDatagram. Same flag as `deno task shale`.
 UNSTABLE="--unstable-net"

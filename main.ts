@@ -36,7 +36,7 @@ import {
   runAdminCommand,
   StsService,
 } from "./src/iam/mod.ts";
-import { BucketExists, openObjectLayer, StartupError } from "./src/object/mod.ts";
+import { BucketExists, Md5Offload, openObjectLayer, StartupError } from "./src/object/mod.ts";
 import { type CredentialStore, type RequestObserver, startS3Server } from "./src/s3/mod.ts";
 import { Kms, masterKeyFromEnv } from "./src/crypto/mod.ts";
 import { attachKmsStore, handleKmsAdmin, runKmsCommand } from "./src/s3/mod.ts";
@@ -183,6 +183,9 @@ async function serve(config: ServerConfig): Promise<number> {
   const healTotals = new HealTotals();
   const healQueue = new HealQueue(objects, healTotals);
   objects.onDamaged = (bucket, key) => healQueue.add(bucket, key);
+  // The ETag's MD5 of large bodies on a worker thread (started on the first one).
+  const md5Offload = new Md5Offload();
+  objects.md5Offload = md5Offload;
   const scanner = new HealScanner(objects, { ...scannerOptions, totals: healTotals });
   const healSequences = new HealSequences(objects, { totals: healTotals });
   const metrics = new ServerMetrics({
@@ -254,6 +257,7 @@ async function serve(config: ServerConfig): Promise<number> {
       await healQueue.close();
       await usage.close();
       await objects.close();
+      md5Offload.close();
       logger.info("Stopped", {});
       resolve(0);
     };

@@ -34,5 +34,8 @@ Deno.test("compile.sh grants exactly the permissions of `deno task shale`", asyn
   equal(compilePerms?.includes("--allow-all"), false);
   const compileLine = script.split("\n").find((l) => l.trim().startsWith("deno compile")) ?? "";
   equal(compileLine.includes("$PERMISSIONS $INCLUDES"), true, compileLine);
-  equal(/^INCLUDES="--include src\/wasm\/"/m.test(script), true);
+  equal(
+    /^INCLUDES="--include src\/wasm\/ --include src\/object\/md5_worker.ts"/m.test(script),
+    true,
+  );
 });

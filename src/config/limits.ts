@@ -239,3 +239,14 @@ export const HEAL_SEQUENCE_OBJECTS_PER_SECOND_MAX = 1_000;
 /** A shard file being written gets a background fdatasync every this many bytes, so the disk
  * writes while later blocks are encoded (MinIO gets the same effect with O_DIRECT writes). */
 export const WRITEBACK_BYTES = 8 * MiB;
+
+/**
+ * MD5 (the ETag) of bodies from this size up (or of unknown size) runs on a worker thread
+ * (src/object/md5_offload.ts): at about 0.6 GB/s it was 44% of the main thread's busy time on
+ * large PUTs.
+ */
+export const MD5_OFFLOAD_MIN_BYTES = 1 * MiB;
+/** Bytes gathered before one message to the MD5 worker. */
+export const MD5_OFFLOAD_BATCH_BYTES = 1 * MiB;
+/** Bytes one body may have sent to the MD5 worker and not yet had hashed: the body waits. */
+export const MD5_OFFLOAD_INFLIGHT_BYTES_MAX = 8 * MiB;

@@ -1,6 +1,8 @@
 /** Conversions between stored records and the contract's shapes, and body hashing. */
 import type { PartRecord, RawChecksums, VersionRecord } from "../storage/mod.ts";
+import { MD5_OFFLOAD_MIN_BYTES } from "../config/limits.ts";
 import { createHasher, type Hasher, toBase64, toHex } from "../util/checksums.ts";
+import type { Md5Offload, OffloadedMd5 } from "./md5_offload.ts";
 import { EntityTooLarge, IncompleteBody } from "./errors.ts";
 import type {
   BodyTransform,
@@ -98,27 +100,41 @@ export function unquoteEtag(etag: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
-/** MD5 plus the requested checksums over a body, as it streams. */
+/**
+ * MD5 plus the requested checksums over a body, as it streams. With `offload` and a body of
+ * MD5_OFFLOAD_MIN_BYTES or more (or of unknown size), the MD5 runs on a worker thread.
+ */
 export class BodyHasher {
   private constructor(
-    readonly md5: Hasher,
+    readonly md5: Hasher | OffloadedMd5,
     readonly others: Array<[ChecksumAlgorithm, Hasher]>,
   ) {}
-  static async create(algs: ChecksumAlgorithm[] = []): Promise<BodyHasher> {
+  static async create(
+    algs: ChecksumAlgorithm[] = [],
+    offload?: { md5: Md5Offload; size: number },
+  ): Promise<BodyHasher> {
     const unique = [...new Set(algs)];
     const others = await Promise.all(
       unique.map(async (a) => [a, await createHasher(a)] as [ChecksumAlgorithm, Hasher]),
     );
-    return new BodyHasher(await createHasher("MD5"), others);
+    const md5 = offload !== undefined && (offload.size < 0 || offload.size >= MD5_OFFLOAD_MIN_BYTES)
+      ? offload.md5.hasher()
+      : await createHasher("MD5");
+    return new BodyHasher(md5, others);
   }
-  update(chunk: Uint8Array): void {
-    this.md5.update(chunk);
+  /** A promise when the body must wait for the MD5 worker. */
+  update(chunk: Uint8Array): void | Promise<void> {
     for (const [, h] of this.others) h.update(chunk);
+    return this.md5.update(chunk);
   }
-  finish(): { md5: Uint8Array; raw: RawChecksums } {
+  async finish(): Promise<{ md5: Uint8Array; raw: RawChecksums }> {
     const raw: RawChecksums = {};
     for (const [a, h] of this.others) raw[a] = h.digest();
-    return { md5: this.md5.digest(), raw };
+    return { md5: await this.md5.digest(), raw };
+  }
+  /** Frees an unfinished offloaded hash (a body that failed); a no-op once finished. */
+  dispose(): void {
+    if ("dispose" in this.md5) this.md5.dispose();
   }
 }
 
@@ -181,7 +197,8 @@ export async function* meteredBody(
           opts.key,
         );
       }
-      opts.hasher.update(value);
+      const wait = opts.hasher.update(value);
+      if (wait !== undefined) await wait;
       yield value;
     }
     if (opts.size >= 0 && total < opts.size) {

@@ -85,6 +85,7 @@ import {
   unquoteEtag,
   versionToInfo,
 } from "./_info.ts";
+import type { Md5Offload } from "./md5_offload.ts";
 import type { Locker } from "./locker.ts";
 import type {
   ChecksumAlgorithm,
@@ -109,6 +110,8 @@ export interface SetContext {
   touched(bucket: string): void;
   /** Called when a read finds a drive's record or shard of the key missing or bad (heal). */
   damaged?(bucket: string, key: string): void;
+  /** Where the MD5 of large bodies runs (the server's worker); inline when absent. */
+  md5Offload?(): Md5Offload | undefined;
 }
 
 type Slot = Drive | undefined;
@@ -620,6 +623,12 @@ export class ErasureSet {
   // -------------------------------------------------------------------------------------------
   // Objects
 
+  /** The MD5 worker's terms for a body of `size` bytes (-1: unknown), when the server has one. */
+  #offload(size: number): { md5: Md5Offload; size: number } | undefined {
+    const md5 = this.ctx.md5Offload?.();
+    return md5 !== undefined ? { md5, size } : undefined;
+  }
+
   async putObject(
     bucket: string,
     key: string,
@@ -629,7 +638,7 @@ export class ErasureSet {
     const storageClass = opts.storageClass ?? "STANDARD";
     const g = this.geometryFor(storageClass);
     const dist = distributionFor(bucket, key, g.n);
-    const hasher = await BodyHasher.create(opts.checksumAlgorithms);
+    const hasher = await BodyHasher.create(opts.checksumAlgorithms, this.#offload(opts.size));
     const counted = { bytes: 0 };
     const chunks = transformedBody(
       meteredBody(body, {
@@ -649,10 +658,13 @@ export class ErasureSet {
       bucket,
       key,
       target: keyPath(bucket, key).dir,
+    }).catch((e) => {
+      hasher.dispose();
+      throw e;
     });
     const tmp = `${TMP_DIR}/${data.tmpId}/${data.dataDir}`;
     try {
-      const digest = hasher.finish();
+      const digest = await hasher.finish();
       await opts.verify?.({
         size: counted.bytes,
         md5: digest.md5,
@@ -972,7 +984,7 @@ export class ErasureSet {
     const g = geometry(this.n, up.m);
     const algs = [...(opts.checksumAlgorithms ?? [])];
     if (up.checksumAlg !== undefined && !algs.includes(up.checksumAlg)) algs.push(up.checksumAlg);
-    const hasher = await BodyHasher.create(algs);
+    const hasher = await BodyHasher.create(algs, this.#offload(opts.size));
     const counted = { bytes: 0 };
     const chunks = transformedBody(
       meteredBody(body, {
@@ -992,11 +1004,14 @@ export class ErasureSet {
       fileName,
       bucket,
       key,
+    }).catch((e) => {
+      hasher.dispose();
+      throw e;
     });
     const dir = uploadDir(bucket, key, uploadId);
     const unlockKey = await this.ctx.locker.lock(`upload:${uploadId}`, "write");
     try {
-      const digest = hasher.finish();
+      const digest = await hasher.finish();
       await opts.verify?.({
         size: counted.bytes,
         md5: digest.md5,

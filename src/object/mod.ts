@@ -5,3 +5,4 @@ export * from "./errors.ts";
 export type * from "./types.ts";
 export { LocalLocker } from "./locker.ts";
 export type { Locker, Unlock } from "./locker.ts";
+export { Md5Offload } from "./md5_offload.ts";

@@ -19,7 +19,8 @@ import { toHex } from "../util/checksums.ts";
 import { logger } from "../util/logger.ts";
 import { DirCache, walkDrive, type WalkEntry } from "./_listing.ts";
 import { ListCache, type ListEntry } from "./_list_cache.ts";
-import { ErasureSet, uploadsRoot, uploadToInfo } from "./_set.ts";
+import { ErasureSet, type SetContext, uploadsRoot, uploadToInfo } from "./_set.ts";
+import type { Md5Offload } from "./md5_offload.ts";
 import { startDrives } from "./_startup.ts";
 import { BucketExists, BucketNotEmpty, BucketNotFound, QuorumLost } from "./errors.ts";
 import { LocalLocker, type Locker } from "./locker.ts";
@@ -93,6 +94,8 @@ export class ShaleObjectLayer implements ObjectLayer {
   readonly #listWarned = new Map<string, number>();
   /** Told about every key a read found damaged on some drive (heal on read, src/background). */
   onDamaged: ((bucket: string, key: string) => void) | undefined;
+  /** Where the MD5 (ETag) of large bodies runs; the caller owns and closes it. Else inline. */
+  md5Offload: Md5Offload | undefined;
 
   constructor(
     drives: Drive[],
@@ -103,12 +106,13 @@ export class ShaleObjectLayer implements ObjectLayer {
     this.#allDrives = drives;
     this.#online = sets.flat();
     this.#locker = opts.locker;
-    const ctx = {
+    const ctx: SetContext = {
       locker: opts.locker,
       standardParity: opts.standardParity,
       reducedParity: opts.reducedParity,
       touched: (b: string) => this.#cache.touch(b),
       damaged: (b: string, k: string) => this.onDamaged?.(b, k),
+      md5Offload: () => this.md5Offload,
     };
     this.sets = sets.map((slots, i) => new ErasureSet(i, slots, ctx));
   }
