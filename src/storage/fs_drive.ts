@@ -368,22 +368,33 @@ export class FsDrive implements Drive {
     return Promise.resolve();
   }
 
-  /** mkdir -p where each directory created is made durable in its parent. */
+  /**
+   * mkdir -p where each directory created is made durable in its parent. mkdir comes first, not
+   * stat: writes mostly go to fresh directories (a temp dir per write, new keys), and a failed
+   * stat costs a thrown error in Deno as a failed mkdir does.
+   */
   async #ensureDir(rel: string): Promise<void> {
     const abs = this.#abs(rel);
-    try {
-      const st = await Deno.stat(abs);
-      if (st.isDirectory) return;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (rel === "") {
+      const st = await Deno.stat(abs).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      });
+      if (st?.isDirectory) return;
+      throw new Deno.errors.NotFound(`Drive root "${this.path}" is missing`);
     }
-    if (rel === "") throw new Deno.errors.NotFound(`Drive root "${this.path}" is missing`);
-    await this.#ensureDir(parentOf(rel));
     try {
       await Deno.mkdir(abs);
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      return;
+      if (e instanceof Deno.errors.AlreadyExists) return;
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await this.#ensureDir(parentOf(rel));
+      try {
+        await Deno.mkdir(abs);
+      } catch (e2) {
+        if (e2 instanceof Deno.errors.AlreadyExists) return;
+        throw e2;
+      }
     }
     await this.#syncDir(parentOf(rel));
   }
