@@ -91,7 +91,7 @@ async function shardsIntact(
     let r: FileReader | undefined;
     try {
       r = await d.openFile(path);
-      if (r.size !== shardFileBytes(l)) return false;
+      if (await r.size() !== shardFileBytes(l)) return false;
       if (!checkShardHeader(await r.readAt(0, SHARD_HEADER_BYTES))) return false;
       for (let b = 0; b < l.blocks; b++) {
         const s = Math.ceil(Math.min(blockBytes, p.size - b * blockBytes) / k);

@@ -25,7 +25,8 @@ export interface FileWriter {
 
 /** A file open for positional reads. */
 export interface FileReader {
-  readonly size: number;
+  /** The file's size (asked of the file system on first use: opening does not stat). */
+  size(): Promise<number>;
   /** Reads `length` bytes at `offset`; fewer only when the file ends first. */
   readAt(offset: number, length: number): Promise<Uint8Array>;
   /**

@@ -66,7 +66,7 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
     await w.write(data.subarray(3000));
     await w.close();
     const r = await d.openFile(`${TMP_DIR}/u/part.1`);
-    assert.equal(r.size, 10_000);
+    assert.equal(await r.size(), 10_000);
     assert.deepEqual(await r.readAt(2990, 20), data.subarray(2990, 3010));
     const [a, b] = await Promise.all([r.readAt(0, 10), r.readAt(9995, 10)]);
     assert.deepEqual(a, data.subarray(0, 10));
@@ -86,6 +86,15 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
     assert.deepEqual(into.subarray(25), new Uint8Array(5).fill(0xee), "nothing past the range");
     assert.equal(await r.readInto(9998, into), 2, "a read past the end is short");
     r.close();
+  }],
+  ["a directory is not a readable file: open, size or read refuses it", async (d) => {
+    await d.writeFile("dd/x", enc("1"));
+    const r = await d.openFile("dd").catch(() => undefined);
+    if (r !== undefined) {
+      await assert.rejects(() => r.size());
+      await assert.rejects(() => r.readAt(0, 1));
+      r.close();
+    }
   }],
   ["removes a partial file on abort", async (d) => {
     const w = await d.createFile("t/part.1");

@@ -216,7 +216,7 @@ export class FaultyDrive implements Drive {
     await this.#enter(rel);
     const r = await this.inner.openFile(rel);
     return {
-      size: r.size,
+      size: () => r.size(),
       readAt: async (offset: number, length: number) => {
         await this.#enter(rel);
         return this.#flip(await r.readAt(offset, length));

@@ -226,18 +226,14 @@ export class FsDrive implements Drive {
   async openFile(rel: string): Promise<FileReader> {
     const abs = this.#abs(rel);
     let file: Deno.FsFile;
-    let size: number;
     try {
+      // No stat here: a GET opens k shard files and never needs their sizes (reads stop at the
+      // end of the file); the fstat was 5% of a 1 MiB GET's CPU. A directory fails on read.
       file = await Deno.open(abs, { read: true });
-      const st = await file.stat();
-      if (!st.isFile) {
-        file.close();
-        throw new Deno.errors.NotFound(`Not a file: ${rel}`);
-      }
-      size = st.size;
     } catch (e) {
       throw this.#error(e, rel);
     }
+    let size: Promise<number> | undefined;
     // Reads are serialised: seek + read on one handle must not interleave.
     let chain: Promise<unknown> = Promise.resolve();
     let position = 0;
@@ -246,7 +242,7 @@ export class FsDrive implements Drive {
     const readInto = (offset: number, into: Uint8Array): Promise<number> => {
       const run = async () => {
         try {
-          const buf = into.subarray(0, Math.max(0, Math.min(into.length, size - offset)));
+          const buf = into;
           // Streams read a shard file front to back: seek only when not already there.
           if (offset !== position) {
             position = -1; // unknown until the seek succeeds
@@ -275,10 +271,16 @@ export class FsDrive implements Drive {
       return p;
     };
     return {
-      size,
+      size: () =>
+        size ??= file.stat().then((st) => {
+          if (!st.isFile) throw new Deno.errors.NotFound(`Not a file: ${rel}`);
+          return st.size;
+        }).catch((e) => {
+          throw toError(e);
+        }),
       readInto,
       async readAt(offset: number, length: number): Promise<Uint8Array> {
-        const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+        const buf = new Uint8Array(Math.max(0, length));
         const n = await readInto(offset, buf);
         return n === buf.length ? buf : buf.subarray(0, n);
       },

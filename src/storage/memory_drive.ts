@@ -175,7 +175,7 @@ export class MemoryDrive implements Drive {
       const f = this.#files.get(rel);
       if (f === undefined) this.#notFound(rel);
       return {
-        size: f.length,
+        size: () => Promise.resolve(f.length),
         readAt: (offset: number, length: number) =>
           this.#wrap(() => {
             this.#check(rel);
