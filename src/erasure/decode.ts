@@ -64,11 +64,15 @@ export class PartDecoder {
     try {
       if (into !== undefined && src.readInto !== undefined) {
         const h = new Uint8Array(head);
-        const [nh, ns] = await Promise.all([
+        // Both reads settle before anything else happens: a read still in flight after the
+        // other failed could land in `into` after its bytes were reconstructed there.
+        const [rh, rs] = await Promise.allSettled([
           src.readInto(offset, h),
           src.readInto(offset + head, into),
         ]);
-        if (nh !== head || ns !== s) return "bitrot"; // a short file
+        if (rh.status === "rejected") throw rh.reason;
+        if (rs.status === "rejected") throw rs.reason;
+        if (rh.value !== head || rs.value !== s) return "bitrot"; // a short file
         hashed = h;
         shard = into;
       } else {

@@ -124,6 +124,29 @@ Deno.test("decoding refuses when more than m shards are corrupt instead of retur
   assert.deepEqual(await dec.readBlock(1), data.subarray(4096));
 });
 
+Deno.test("a shard whose hash read fails leaves no read in flight into the block", async () => {
+  // Shard 0's header read fails at once while its data read lands 20 ms later. The block is
+  // rebuilt from parity into the same buffer, so the late read must be waited for first.
+  const data = new Uint8Array(5000).map((_, i) => i * 13);
+  const sinks = Array.from({ length: 4 }, () => new MemSink());
+  await encodeStream(chunked(data, 5000), { k: 2, m: 2, blockBytes: 8192, sinks, writeQuorum: 3 });
+  const files = sinks.map((s) => s.bytes());
+  const late: ShardSource = {
+    readAt: () => Promise.reject(new Error("unreadable")),
+    readInto: async (_o, into) => {
+      if (into.length <= 40) throw new Error("unreadable");
+      await new Promise((r) => setTimeout(r, 20));
+      into.fill(0xaa);
+      return into.length;
+    },
+  };
+  const sources = files.map((f, i) => i === 0 ? late : source(f, true));
+  const dec = new PartDecoder({ k: 2, m: 2, layout: partLayout(5000, 8192, 2), sources });
+  const block = await dec.readBlock(0);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(block, data);
+});
+
 Deno.test("a write fails with InsufficientShards when sinks drop below the write quorum", async () => {
   const sinks = Array.from({ length: 4 }, () => new MemSink());
   sinks[0]!.fail = true;
