@@ -249,5 +249,10 @@ export const WRITEBACK_BYTES = 8 * MiB;
 export const MD5_OFFLOAD_MIN_BYTES = 4 * MiB;
 /** Bytes gathered before one message to the MD5 worker. */
 export const MD5_OFFLOAD_BATCH_BYTES = 1 * MiB;
-/** Bytes one body may have sent to the MD5 worker and not yet had hashed: the body waits. */
-export const MD5_OFFLOAD_INFLIGHT_BYTES_MAX = 8 * MiB;
+/**
+ * Bytes all bodies together may have sent to the MD5 worker and not yet had hashed: past it, a
+ * body that sends more waits. The worker hashes about 0.6 GB/s, so this is ~50 ms of its work.
+ */
+export const MD5_OFFLOAD_INFLIGHT_BYTES_MAX = 32 * MiB;
+/** 1 MiB batch buffers the worker handed back, kept for the next batches. */
+export const MD5_OFFLOAD_SPARE_BATCHES_MAX = 8;

@@ -6,31 +6,32 @@
  *   for every body at once; messages to it keep their order, so each body's bytes are hashed in
  *   the order they came.
  * - A body's hasher copies its chunks into a batch of MD5_OFFLOAD_BATCH_BYTES and hands each full
- *   batch to the worker (transferred, not copied again); the worker hands the buffer back for the
- *   next batch (at most MD5_OFFLOAD_SPARE_BATCHES kept). The main thread's cost is that one copy:
- *   about a tenth of hashing the bytes itself.
- * - Bounded: once MD5_OFFLOAD_INFLIGHT_BYTES_MAX of a body's bytes are with the worker and not
- *   yet hashed, `update` returns a promise that settles when enough are; the body waits.
+ *   batch to the worker (transferred, not copied again); the worker hands the buffer back for a
+ *   later batch (at most MD5_OFFLOAD_SPARE_BATCHES_MAX kept). The main thread's cost is that one
+ *   copy: about a tenth of hashing the bytes itself.
+ * - Bounded: while more than MD5_OFFLOAD_INFLIGHT_BYTES_MAX of all bodies' bytes are with the
+ *   worker and not yet hashed, `update` returns a promise that settles, first come first served,
+ *   once enough are; the body waits. Memory: that bound, plus one batch per body being filled.
  * - `digest()` sends the last batch and waits for the 16 bytes. `dispose()` (a body that failed)
  *   tells the worker to forget the hash. If the worker dies, every pending call rejects and the
  *   next hasher starts a new worker.
  */
-import { MD5_OFFLOAD_BATCH_BYTES, MD5_OFFLOAD_INFLIGHT_BYTES_MAX } from "../config/limits.ts";
+import {
+  MD5_OFFLOAD_BATCH_BYTES,
+  MD5_OFFLOAD_INFLIGHT_BYTES_MAX,
+  MD5_OFFLOAD_SPARE_BATCHES_MAX,
+} from "../config/limits.ts";
 import type { Md5Reply, Md5Request } from "./md5_worker.ts";
-
-interface Waiting {
-  /** Settles when the body's bytes with the worker drop to `below` or less. */
-  below: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
 
 interface Body {
   /** Set when the worker died: the hash is lost. */
   failed?: Error;
-  inflight: number;
-  waiting: Waiting[];
   digest?: { resolve: (d: Uint8Array) => void; reject: (e: Error) => void };
+}
+
+interface Waiting {
+  resolve: () => void;
+  reject: (e: Error) => void;
 }
 
 export interface OffloadedMd5 {
@@ -41,21 +42,26 @@ export interface OffloadedMd5 {
   dispose(): void;
 }
 
-/** Batch buffers kept for reuse (the in-flight bound's worth, and one being filled). */
-const MD5_OFFLOAD_SPARE_BATCHES = MD5_OFFLOAD_INFLIGHT_BYTES_MAX / MD5_OFFLOAD_BATCH_BYTES + 1;
-
 export class Md5Offload {
   #worker: Worker | undefined;
   readonly #spare: ArrayBuffer[] = [];
   #nextId = 1;
   readonly #bodies = new Map<number, Body>();
+  /** Bytes with the worker, not yet hashed, over all bodies. */
+  #inflight = 0;
+  #waiting: Waiting[] = [];
   #closed = false;
+
+  /** Bytes sent to the worker and not yet hashed (for tests and metrics). */
+  get inflightBytes(): number {
+    return this.#inflight;
+  }
 
   /** A hasher for one body. */
   hasher(): OffloadedMd5 {
     if (this.#closed) throw new Error("Md5Offload is closed");
     const id = this.#nextId++;
-    const body: Body = { inflight: 0, waiting: [] };
+    const body: Body = {};
     this.#bodies.set(id, body);
     let batch = this.#batch();
     let filled = 0;
@@ -64,7 +70,7 @@ export class Md5Offload {
       if (filled === 0) return;
       const data = filled === batch.length ? batch : batch.slice(0, filled);
       this.#post({ op: "update", id, data }, [data.buffer]);
-      body.inflight += filled;
+      this.#inflight += filled;
       batch = this.#batch();
       filled = 0;
     };
@@ -79,10 +85,8 @@ export class Md5Offload {
           at += n;
           if (filled === batch.length) send();
         }
-        if (body.inflight <= MD5_OFFLOAD_INFLIGHT_BYTES_MAX) return;
-        return new Promise<void>((resolve, reject) => {
-          body.waiting.push({ below: MD5_OFFLOAD_INFLIGHT_BYTES_MAX, resolve, reject });
-        });
+        if (this.#inflight <= MD5_OFFLOAD_INFLIGHT_BYTES_MAX) return;
+        return new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
       },
       digest: () => {
         if (done) return Promise.reject(new Error("MD5 hasher already finished"));
@@ -137,23 +141,21 @@ export class Md5Offload {
   }
 
   #reply(r: Md5Reply): void {
-    if (
-      r.op === "hashed" && r.buffer.byteLength === MD5_OFFLOAD_BATCH_BYTES &&
-      this.#spare.length < MD5_OFFLOAD_SPARE_BATCHES
-    ) {
-      this.#spare.push(r.buffer);
+    if (r.op === "hashed") {
+      if (
+        r.buffer.byteLength === MD5_OFFLOAD_BATCH_BYTES &&
+        this.#spare.length < MD5_OFFLOAD_SPARE_BATCHES_MAX
+      ) {
+        this.#spare.push(r.buffer);
+      }
+      this.#inflight -= r.bytes;
+      while (this.#waiting.length > 0 && this.#inflight <= MD5_OFFLOAD_INFLIGHT_BYTES_MAX) {
+        this.#waiting.shift()!.resolve();
+      }
+      return;
     }
     const body = this.#bodies.get(r.id);
     if (body === undefined) return; // disposed meanwhile
-    if (r.op === "hashed") {
-      body.inflight -= r.bytes;
-      body.waiting = body.waiting.filter((w) => {
-        if (body.inflight > w.below) return true;
-        w.resolve();
-        return false;
-      });
-      return;
-    }
     this.#bodies.delete(r.id);
     body.digest?.resolve(r.digest);
   }
@@ -162,11 +164,14 @@ export class Md5Offload {
   #fail(e: Error): void {
     this.#worker?.terminate();
     this.#worker = undefined;
+    this.#inflight = 0;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w.reject(e);
     const bodies = [...this.#bodies.values()];
     this.#bodies.clear();
     for (const b of bodies) {
       b.failed = e;
-      for (const w of b.waiting) w.reject(e);
       b.digest?.reject(e);
     }
   }

@@ -49,21 +49,32 @@ Deno.test("offloaded MD5 equals node:crypto's for many bodies at once, in random
   }
 });
 
-Deno.test("a body waits once MD5_OFFLOAD_INFLIGHT_BYTES_MAX is with the worker", async () => {
+Deno.test("bodies wait while MD5_OFFLOAD_INFLIGHT_BYTES_MAX is with the worker, all bodies together", async () => {
   const off = new Md5Offload();
+  const bodies = 3;
+  let waited = 0;
+  let most = 0;
   try {
-    const h = off.hasher();
-    const chunk = new Uint8Array(MD5_OFFLOAD_BATCH_BYTES);
-    let waited = false;
-    for (let sent = 0; sent <= MD5_OFFLOAD_INFLIGHT_BYTES_MAX * 2; sent += chunk.length) {
-      const wait = h.update(chunk);
-      if (wait !== undefined) {
-        waited = true;
-        await wait;
+    const chunk = new Uint8Array(MD5_OFFLOAD_BATCH_BYTES).fill(7);
+    const total = MD5_OFFLOAD_INFLIGHT_BYTES_MAX;
+    const digests = await Promise.all(Array.from({ length: bodies }, async () => {
+      const h = off.hasher();
+      for (let sent = 0; sent < total; sent += chunk.length) {
+        const wait = h.update(chunk);
+        most = Math.max(most, off.inflightBytes);
+        if (wait !== undefined) {
+          waited++;
+          await wait;
+        }
       }
-    }
-    assert.ok(waited, "update returned a promise past the in-flight bound");
-    assert.equal((await h.digest()).length, 16);
+      return await h.digest();
+    }));
+    assert.ok(waited > 0, "some update returned a promise past the in-flight bound");
+    // Each body adds at most one batch past the bound before it waits.
+    assert.ok(most <= MD5_OFFLOAD_INFLIGHT_BYTES_MAX + bodies * MD5_OFFLOAD_BATCH_BYTES, `${most}`);
+    const want = md5(new Uint8Array(MD5_OFFLOAD_INFLIGHT_BYTES_MAX).fill(7));
+    for (const d of digests) assert.deepEqual(d, want);
+    assert.equal(off.inflightBytes, 0);
   } finally {
     off.close();
   }
