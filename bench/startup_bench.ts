@@ -29,7 +29,9 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const compareAt = Deno.args.indexOf("--compare");
 const compareDir = compareAt >= 0 ? Deno.args[compareAt + 1] : undefined;
 if (compareAt >= 0 && compareDir === undefined) throw new Error("--compare needs a checkout");
-const runs = Number(Deno.args.find((a, i) => i !== compareAt + 1 && /^\d+$/.test(a)) ?? 10);
+const runs = Number(
+  Deno.args.find((a, i) => (compareAt < 0 || i !== compareAt + 1) && /^\d+$/.test(a)) ?? 10,
+);
 
 async function shaleFlags(): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
