@@ -242,7 +242,6 @@ export class FsDrive implements Drive {
     const readInto = (offset: number, into: Uint8Array): Promise<number> => {
       const run = async () => {
         try {
-          const buf = into;
           // Streams read a shard file front to back: seek only when not already there.
           if (offset !== position) {
             position = -1; // unknown until the seek succeeds
@@ -251,8 +250,8 @@ export class FsDrive implements Drive {
           }
           let off = 0;
           try {
-            while (off < buf.length) {
-              const n = await file.read(buf.subarray(off));
+            while (off < into.length) {
+              const n = await file.read(into.subarray(off));
               if (n === null) break;
               off += n;
             }
