@@ -20,6 +20,7 @@ import { META_FILE } from "../src/storage/key_path.ts";
 import { startServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
 import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
+import { rng } from "../src/object/_testing.ts";
 
 const FIXED = Deno.env.get("SHALE_SEED");
 const FIRST = Number(FIXED ?? Date.now() % 1_000_000);
@@ -32,16 +33,6 @@ const FLIPS_WITHIN_PARITY = 160;
 const FLIPS_ANYWHERE = 40;
 
 const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-
-function rng(seed: number): () => number {
-  let x = (seed >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** The files of one object on one drive: its record and its shard files. */
 function filesOf(drive: string, bucket: string, key: string): string[] {

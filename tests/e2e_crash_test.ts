@@ -35,6 +35,7 @@ import { decodeObjectRecord } from "../src/storage/records.ts";
 import { META_FILE, TMP_DIR } from "../src/storage/key_path.ts";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, clientFor, errorCode } from "./_s3.ts";
+import { rng } from "../src/object/_testing.ts";
 
 const KiB = 1024, MiB = 1024 * KiB;
 const FIXED = Deno.env.get("SHALE_SEED");
@@ -51,15 +52,6 @@ const KILL_AFTER_ACKS: [number, number] = [1, 12];
 const KILL_DELAY_MS_MAX = 250;
 const KILL_CAP_MS = 6_000;
 
-function rng(seed: number): () => number {
-  let x = (seed >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 function bytes(n: number, r: () => number): Uint8Array<ArrayBuffer> {
   const words = new Uint32Array(Math.ceil(n / 4));
   let x = (r() * 2 ** 32) >>> 0 || 1;

@@ -27,6 +27,7 @@ import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor } from "./_s3.ts";
 import { allShardProblems } from "./_shards.ts";
 import { mcBinary, run } from "./clients/_run.ts";
+import { rng } from "../src/object/_testing.ts";
 
 const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
 const KiB = 1024, MiB = 1024 * KiB;
@@ -35,16 +36,6 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const REFILL_MS_MAX = 30_000;
 
 const digest = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-
-function rng(seed: number): () => number {
-  let x = (seed >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** Puts SIZES objects and a two-part multipart object; returns key -> sha256. */
 async function putObjects(

@@ -12,21 +12,12 @@ import { openObjectLayerOn, type ShaleObjectLayer } from "../object/object_layer
 import { MemoryDrive } from "../storage/memory_drive.ts";
 import { setLogSink } from "../util/logger.ts";
 import { healBucket, healObject, HealQueue } from "./heal.ts";
+import { rng, SEED } from "../object/_testing.ts";
 
-const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
 const KiB = 1024, MiB = 1024 * KiB;
 const SIZES = [0, 1, 100 * KiB, 128 * KiB + 1, MiB + 1, 3 * MiB + 5];
 setLogSink(() => {});
 
-function rng(seed: number): () => number {
-  let x = (seed >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 function bytes(n: number, seed: number): Uint8Array {
   const r = rng(seed);
   return Uint8Array.from({ length: n }, () => (r() * 256) | 0);

@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { MD5_OFFLOAD_BATCH_BYTES, MD5_OFFLOAD_INFLIGHT_BYTES_MAX } from "../config/limits.ts";
 import { Md5Offload } from "./md5_offload.ts";
-
-const SEED = Number(Deno.env.get("SHALE_SEED") ?? Date.now() % 1_000_000);
-
-function rng(seed: number): () => number {
-  let x = (seed >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { rng, SEED } from "./_testing.ts";
 
 const md5 = (b: Uint8Array) => new Uint8Array(createHash("md5").update(b).digest());
 
