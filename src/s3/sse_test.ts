@@ -30,6 +30,16 @@ function bytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** SSE-C request headers for a fresh random 256-bit key. */
+function randomCustomerKeyHeaders(): Record<string, string> {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  return {
+    "x-amz-server-side-encryption-customer-algorithm": "AES256",
+    "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
+    "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest("base64"),
+  };
+}
+
 function signed(
   method: string,
   path: string,
@@ -241,14 +251,7 @@ Deno.test("a sealed key copied onto another object, or a whole object moved, doe
     await rewrite(f.objects, "a", { to: "moved" });
     assertFailedSafely(await getOutcome(f, "moved"), a, "a moved to another name");
     // SSE-C: the same, answered 403 as a wrong key.
-    const key = crypto.getRandomValues(new Uint8Array(32));
-    const ssec = {
-      "x-amz-server-side-encryption-customer-algorithm": "AES256",
-      "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
-      "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
-        "base64",
-      ),
-    };
+    const ssec = randomCustomerKeyHeaders();
     await put(f, "c1", a, ssec);
     await rewrite(f.objects, "c1", { to: "c2" });
     const moved = await getOutcome(f, "c2", ssec);
@@ -259,14 +262,7 @@ Deno.test("a sealed key copied onto another object, or a whole object moved, doe
 
 Deno.test("SSE-C keys over plain HTTP are refused unless the client is on loopback", async () => {
   await withServer(async (f) => {
-    const key = crypto.getRandomValues(new Uint8Array(32));
-    const ssec = {
-      "x-amz-server-side-encryption-customer-algorithm": "AES256",
-      "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
-      "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
-        "base64",
-      ),
-    };
+    const ssec = randomCustomerKeyHeaders();
     const body = bytes(10, SEED);
     const remote = await f.handle(
       signed("PUT", "/tamper/http", { body, headers: ssec }),
@@ -283,14 +279,7 @@ Deno.test("SSE-C keys over plain HTTP are refused unless the client is on loopba
 });
 
 Deno.test("SSE-C keys over HTTP from anywhere are accepted with SHALE_SSE_C_ALLOW_HTTP or TLS", async () => {
-  const key = crypto.getRandomValues(new Uint8Array(32));
-  const ssec = {
-    "x-amz-server-side-encryption-customer-algorithm": "AES256",
-    "x-amz-server-side-encryption-customer-key": btoa(String.fromCharCode(...key)),
-    "x-amz-server-side-encryption-customer-key-md5": createHash("md5").update(key).digest(
-      "base64",
-    ),
-  };
+  const ssec = randomCustomerKeyHeaders();
   for (const option of [{ allowHttpCustomerKeys: true }, { tls: true }]) {
     await withServer(async (f) => {
       const res = await f.handle(
