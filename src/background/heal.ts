@@ -16,6 +16,10 @@
  *   others. Nothing is written unless a read quorum agreed on the version first.
  * - Data dirs of the key that the agreed record does not name (a crash between moving data in and
  *   writing the record, or before the old data dir went) are removed on every drive.
+ * - A key no read quorum holds, whose records linger on a few drives (a delete made while they
+ *   were away, a write that crashed before its quorum), is "dangling": once every drive answers,
+ *   those records and data dirs are removed (ErasureSet.purgeDangling). A bucket walk meets such
+ *   keys because it reads every drive's keys, not a listing (which hides them).
  * - `HealQueue` collects keys that reads found damaged (heal-on-read) and heals them one at a time
  *   in the background, each key at most once while queued.
  */
@@ -23,6 +27,7 @@ import {
   HEAL_OBJECTS_PER_SECOND_MAX,
   HEAL_QUEUE_KEYS_MAX,
   HEAL_RETRY_AFTER_MS,
+  HEAL_WALK_PAGE_KEYS,
 } from "../config/limits.ts";
 import {
   checkShardHeader,
@@ -54,8 +59,11 @@ import {
 import { logger } from "../util/logger.ts";
 
 export interface HealResult {
-  /** "ok": nothing to do; "healed": `drives` were rewritten; "gone": no such object. */
-  state: "ok" | "healed" | "gone";
+  /**
+   * "ok": nothing to do; "healed": `drives` were rewritten; "gone": no such object; "purged": no
+   * such object, and the records some drives still held (dangling, see purgeDangling) removed.
+   */
+  state: "ok" | "healed" | "gone" | "purged";
   /** Drives (set positions, 0-based) found damaged. */
   damaged: number[];
   /** Drives healed (a subset of damaged: a failing drive stays damaged). */
@@ -165,10 +173,11 @@ export async function healObject(
       r = await set.resolveVersion(bucket, key);
     } catch (e) {
       if (e instanceof ObjectNotFound) {
+        const purged = await set.purgeDangling(bucket, key);
         return {
-          state: "gone",
-          damaged: [],
-          healed: [],
+          state: purged.length > 0 ? "purged" : "gone",
+          damaged: purged,
+          healed: purged,
           offline: [],
           orphansRemoved: 0,
           bytes: 0,
@@ -356,7 +365,7 @@ export async function healAndCount(
     if (x instanceof HealTotals) x.lastActivityMs = Date.now();
     c.scanned++;
     if (failed) c.failed++;
-    else if (res?.state === "healed") {
+    else if (res?.state === "healed" || res?.state === "purged") {
       c.healed++;
       c.bytes += res.bytes;
     }
@@ -388,15 +397,15 @@ export async function healBucket(
   const started = performance.now();
   let after = "";
   while (!opts.signal?.aborted) {
-    const page = await layer.listObjects(bucket, {
+    // Every drive's keys, not a listing: heal must also meet keys no read quorum holds.
+    const keys = await layer.keysOnAnyDrive(bucket, {
       prefix: opts.prefix ?? "",
-      delimiter: "",
       after,
-      maxKeys: 1000,
+      max: HEAL_WALK_PAGE_KEYS,
     });
-    for (const o of page.objects) {
+    for (const key of keys) {
       if (opts.signal?.aborted) break;
-      await healAndCount(layer, { bucket, key: o.key, deep: opts.deep ?? true }, [
+      await healAndCount(layer, { bucket, key, deep: opts.deep ?? true }, [
         c,
         mine,
         opts.totals,
@@ -405,8 +414,8 @@ export async function healBucket(
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait, opts.signal);
     }
-    if (!page.isTruncated || page.nextAfter === undefined) break;
-    after = page.nextAfter;
+    if (keys.length < HEAL_WALK_PAGE_KEYS) break;
+    after = keys[keys.length - 1]!;
   }
   logger.info("Bucket heal finished", { bucket, ...mine });
   return c;

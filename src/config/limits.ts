@@ -218,6 +218,8 @@ export const HEAL_QUEUE_KEYS_MAX = 10_000;
  * again by reads for this long, so that a dead drive does not make every read heal its object.
  */
 export const HEAL_RETRY_AFTER_MS = 60_000;
+/** Heal's walk of a bucket reads this many keys from the drives at a time, then heals them. */
+export const HEAL_WALK_PAGE_KEYS = 1000;
 /**
  * Heal scanner: the pause between the end of one walk of every bucket and the start of the next
  * (SHALE_SCANNER_INTERVAL overrides; MinIO's data scanner also cycles continuously with pauses).
@@ -256,3 +258,10 @@ export const MD5_OFFLOAD_BATCH_BYTES = 1 * MiB;
 export const MD5_OFFLOAD_INFLIGHT_BYTES_MAX = 32 * MiB;
 /** 1 MiB batch buffers the worker handed back, kept for the next batches. */
 export const MD5_OFFLOAD_SPARE_BATCHES_MAX = 8;
+/**
+ * Test-only fault injection (SHALE_TEST_FAULTY_DRIVES, src/storage/fault_switch.ts): the control
+ * file is read this often, not on every drive call.
+ */
+export const FAULT_CONTROL_POLL_MS = 100;
+/** The control file lists a few drive slots; only this much of it is read. */
+export const FAULT_CONTROL_FILE_BYTES_MAX = 4 * KiB;

@@ -740,11 +740,7 @@ export class ErasureSet {
       const done = await Promise.all(this.slots.map(async (d) => {
         if (d === undefined) return false;
         try {
-          await d.remove(`${kp.dir}/${META_FILE}`);
-          await this.#removeDataDirs(d, kp.dir, "").catch((e) => {
-            if (!(e instanceof FileNotFound)) throw e;
-          });
-          await this.#pruneKeyDir(d, kp, bucket);
+          await this.#removeKey(d, kp, bucket);
           return true;
         } catch {
           return false;
@@ -760,6 +756,46 @@ export class ErasureSet {
     } finally {
       unlock();
     }
+  }
+
+  /**
+   * Heal of a key no version of which a read quorum holds (the caller has the key's write lock).
+   * When every drive of the set answered, records left on fewer drives than that (by a delete
+   * made while those drives were away, or a write that crashed before its quorum) can never be
+   * read: no version has k shards. They and every data dir of the key are removed, so that a later
+   * loss of other drives cannot make them look like an object that lost its quorum (503 instead
+   * of 404). Returns the slots whose leftovers were removed; none while any drive is offline,
+   * since its record might complete a quorum.
+   */
+  async purgeDangling(bucket: string, key: string): Promise<number[]> {
+    const kp = keyPath(bucket, key);
+    const results = await this.#readAll(`${kp.dir}/${META_FILE}`);
+    if (results.some((r) => r.state === "offline")) return [];
+    try {
+      if (this.#resolve(results, bucket, key) !== undefined) return [];
+    } catch {
+      return []; // corrupt records or a lost quorum: not provably dangling
+    }
+    const purged: number[] = [];
+    await Promise.all(this.slots.map(async (d, i) => {
+      if (d === undefined || results[i]!.state === "missing") return;
+      try {
+        await this.#removeKey(d, kp, bucket);
+        purged.push(i);
+      } catch (e) {
+        logger.warn("Could not remove a dangling record", { drive: d.path, bucket, key, error: e });
+      }
+    }));
+    return purged.sort((a, b) => a - b);
+  }
+
+  /** Removes a key's record, data dirs and emptied directories from one drive. */
+  async #removeKey(d: Drive, kp: KeyPath, bucket: string): Promise<void> {
+    await d.remove(`${kp.dir}/${META_FILE}`);
+    await this.#removeDataDirs(d, kp.dir, "").catch((e) => {
+      if (!(e instanceof FileNotFound)) throw e;
+    });
+    await this.#pruneKeyDir(d, kp, bucket);
   }
 
   /** Removes the key's directory and its now-empty parents (never a non-empty directory). */

@@ -361,12 +361,40 @@ export class ShaleObjectLayer implements ObjectLayer {
   // -------------------------------------------------------------------------------------------
   // Listing
 
-  /** Keys of all sets in order; per key, the records seen on the walked drives of its set. */
+  /**
+   * Up to `max` keys after `after` that any online drive holds a record of, in order: heal's
+   * walk, which must also meet keys no read quorum holds (a listing hides those).
+   */
+  async keysOnAnyDrive(
+    bucket: string,
+    opts: { prefix: string; after: string; max: number },
+  ): Promise<string[]> {
+    await this.#requireBucket(bucket);
+    const keys: string[] = [];
+    const walk = this.#merged(bucket, opts.prefix, opts.after, undefined, true);
+    try {
+      for await (const { key } of walk) {
+        if (!key.startsWith(opts.prefix)) continue;
+        keys.push(key);
+        if (keys.length >= opts.max) break;
+      }
+    } finally {
+      await walk.return(undefined);
+    }
+    return keys;
+  }
+
+  /**
+   * Keys of all sets in order; per key, the records seen on the walked drives of its set. A
+   * listing walks m + 1 drives of each set (enough to meet every key a write quorum holds);
+   * `everyDrive` walks them all.
+   */
   async *#merged(
     bucket: string,
     prefix: string,
     after: string,
     skip: string | undefined,
+    everyDrive = false,
   ): AsyncGenerator<{ key: string; set: ErasureSet; seen: Uint8Array[]; walked: number }> {
     interface Walker {
       set: ErasureSet;
@@ -383,8 +411,8 @@ export class ShaleObjectLayer implements ObjectLayer {
     for (const set of this.sets) {
       const m = set.geometryFor("STANDARD").m;
       const online = set.slots.filter((d): d is Drive => d !== undefined);
-      const drives = online.slice(0, m + 1);
-      spares.set(set, online.slice(m + 1));
+      const drives = everyDrive ? online : online.slice(0, m + 1);
+      spares.set(set, online.slice(drives.length));
       walkedPerSet.set(set, drives.length);
       for (const d of drives) {
         walkers.push({
