@@ -31,14 +31,21 @@ import {
   hideIamBucket,
   iamCredentialStore,
   IamStore,
-  type OidcConfig,
   OidcProvider,
+  openIdConfigsFromEnv,
   runAdminCommand,
   StsService,
 } from "./src/iam/mod.ts";
-import { BucketExists, Md5Offload, openObjectLayer, StartupError } from "./src/object/mod.ts";
+import {
+  BucketExists,
+  Md5Offload,
+  openObjectLayer,
+  openObjectLayerOn,
+  StartupError,
+} from "./src/object/mod.ts";
 import { type CredentialStore, type RequestObserver, startS3Server } from "./src/s3/mod.ts";
 import { Kms, masterKeyFromEnv } from "./src/crypto/mod.ts";
+import { FaultyDrivesError, faultyDrivesFromEnv } from "./src/storage/mod.ts";
 import { attachKmsStore, handleKmsAdmin, runKmsCommand } from "./src/s3/mod.ts";
 import { logger } from "./src/util/logger.ts";
 
@@ -108,13 +115,18 @@ async function serve(config: ServerConfig): Promise<number> {
   const kmsOpened = settled(openKms(config.dev));
   let objects;
   try {
-    objects = await openObjectLayer({
+    const layer = {
       drives: config.drives,
       ...(config.standardParity !== undefined ? { standardParity: config.standardParity } : {}),
       ...(config.reducedParity !== undefined ? { reducedParity: config.reducedParity } : {}),
-    });
+    };
+    // Test-only (src/storage/README.md): SHALE_TEST_FAULTY_DRIVES makes chosen drives fail.
+    const faulty = await faultyDrivesFromEnv(config.drives, (name) => Deno.env.get(name));
+    objects = faulty === undefined
+      ? await openObjectLayer(layer)
+      : await openObjectLayerOn(faulty.drives, layer);
   } catch (e) {
-    if (e instanceof StartupError) {
+    if (e instanceof StartupError || e instanceof FaultyDrivesError) {
       console.error(`shale: ${e.message}`);
       return 1;
     }
@@ -155,13 +167,18 @@ async function serve(config: ServerConfig): Promise<number> {
   phase("devBucketIamMs");
   // Test-only: end-to-end tests lower AWS's 900 s minimum to watch credentials expire.
   const stsMin = Deno.env.get("SHALE_TEST_STS_DURATION_SECONDS_MIN");
-  const oidc = openIdFromEnv((name) =>
-    Deno.env.get(`SHALE_${name}`) ?? Deno.env.get(`MINIO_${name}`)
-  );
+  let oidc;
+  try {
+    oidc = openIdConfigsFromEnv(Deno.env.toObject()).map((c) => new OidcProvider(c));
+  } catch (e) {
+    console.error(`shale: ${e instanceof Error ? e.message : e}`);
+    await objects.close();
+    return 1;
+  }
   const sts = new StsService(iam, {
     rootSecretKey: credentials.secretKey,
     ...(stsMin !== undefined ? { durationSecondsMin: Number(stsMin) } : {}),
-    ...(oidc !== undefined ? { oidc: new OidcProvider(oidc) } : {}),
+    oidc,
   });
   const credentialStore: CredentialStore = { ...iamCredentialStore(iam, sts), sts };
   // What users see: the reserved IAM bucket is not theirs to list, scan or count.
@@ -287,6 +304,12 @@ async function serve(config: ServerConfig): Promise<number> {
           : "(from SHALE_ROOT_PASSWORD, not shown)"
       }`,
       `Drives: ${config.drives.length} (${config.drives.join(" ")})`,
+      // AssumeRoleWithWebIdentity's RoleArn for each OpenID provider with a role policy.
+      ...oidc.flatMap((p) =>
+        p.roleArn === undefined ? [] : [
+          `RoleARN: ${p.roleArn} (OpenID "${p.config.name}", policies ${p.config.rolePolicy})`,
+        ]
+      ),
       ...(config.dev
         ? [
           `Dev mode: bucket "${DEV_BUCKET}" is ready; these credentials are public, use it only ` +
@@ -361,16 +384,4 @@ async function readCertificates(dir: string): Promise<{ cert: string; key: strin
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));
-}
-
-/** MinIO's OpenID settings: IDENTITY_OPENID_CONFIG_URL, _CLIENT_ID, _CLAIM_NAME, _ROLE_POLICY. */
-function openIdFromEnv(env: (name: string) => string | undefined): OidcConfig | undefined {
-  const configUrl = env("IDENTITY_OPENID_CONFIG_URL");
-  if (configUrl === undefined || configUrl === "") return undefined;
-  const config: OidcConfig = { configUrl, clientId: env("IDENTITY_OPENID_CLIENT_ID") ?? "" };
-  const claimName = env("IDENTITY_OPENID_CLAIM_NAME");
-  const rolePolicy = env("IDENTITY_OPENID_ROLE_POLICY");
-  if (claimName !== undefined && claimName !== "") config.claimName = claimName;
-  if (rolePolicy !== undefined && rolePolicy !== "") config.rolePolicy = rolePolicy;
-  return config;
 }

@@ -1,8 +1,9 @@
 /**
  * End to end: AssumeRoleWithWebIdentity with @aws-sdk/client-sts against an OpenID provider
  * written with jose inside this test (discovery document and JWKS on loopback), then the session
- * used with @aws-sdk/client-s3. Covers expiry, audience, key rotation, `alg: none` and HMAC signed
- * with the public key.
+ * used with @aws-sdk/client-s3. Covers expiry, audience, issuer, not-before, key rotation,
+ * `alg: none` and HMAC signed with the public key; role ARNs per provider (ROLE_POLICY, suffixed
+ * variables for several providers) and a policy claim other than `policy` (CLAIM_NAME).
  */
 import { equal, match, ok } from "node:assert/strict";
 import {
@@ -10,9 +11,15 @@ import {
   STSClient,
   STSServiceException,
 } from "@aws-sdk/client-sts";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { startServer } from "./_server.ts";
+import { openIdRoleArn } from "../src/iam/oidc.ts";
+import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, clientFor, errorCode } from "./_s3.ts";
 
 const CLIENT_ID = "shale-app";
@@ -24,45 +31,123 @@ async function newKey(kid: string) {
   return { kid, privateKey, jwk };
 }
 
-Deno.test("AssumeRoleWithWebIdentity: OpenID tokens become sessions, bad tokens are refused", async (t) => {
+type Key = Awaited<ReturnType<typeof newKey>>;
+
+/** A minimal OpenID provider on loopback: discovery document, JWKS, and tokens it signs. */
+async function startIdp() {
   const keys = [await newKey("k1")];
-  let jwksFetches = 0;
-  let issuer = "";
-  const idp: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+  const idp = {
+    keys,
+    jwksFetches: 0,
+    issuer: "",
+    configUrl: "",
+    token: async (
+      claims: Record<string, unknown>,
+      opts: { key?: Key; aud?: string; expiresIn?: string; iss?: string; notBefore?: string } = {},
+    ) => {
+      const key = opts.key ?? keys[0]!;
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: key.kid })
+        .setIssuer(opts.iss ?? idp.issuer)
+        .setSubject("dana@example.com")
+        .setAudience(opts.aud ?? CLIENT_ID)
+        .setIssuedAt()
+        .setExpirationTime(opts.expiresIn ?? "10m");
+      if (opts.notBefore !== undefined) jwt.setNotBefore(opts.notBefore);
+      return await jwt.sign(key.privateKey);
+    },
+    shutdown: () => server.shutdown(),
+  };
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
     onListen: () => {},
   }, (req: Request): Response => {
     const path = new URL(req.url).pathname;
     if (path === "/.well-known/openid-configuration") {
-      return Response.json({ issuer, jwks_uri: `${issuer}/jwks` });
+      return Response.json({ issuer: idp.issuer, jwks_uri: `${idp.issuer}/jwks` });
     }
     if (path === "/jwks") {
-      jwksFetches++;
+      idp.jwksFetches++;
       return Response.json({ keys: keys.map((k) => k.jwk) });
     }
     return new Response(null, { status: 404 });
   });
-  issuer = `http://127.0.0.1:${idp.addr.port}`;
-  const token = async (
-    claims: Record<string, unknown>,
-    opts: { key?: Awaited<ReturnType<typeof newKey>>; aud?: string; expiresIn?: string } = {},
-  ) => {
-    const key = opts.key ?? keys[0]!;
-    return await new SignJWT(claims)
-      .setProtectedHeader({ alg: "RS256", kid: key.kid })
-      .setIssuer(issuer)
-      .setSubject("dana@example.com")
-      .setAudience(opts.aud ?? CLIENT_ID)
-      .setIssuedAt()
-      .setExpirationTime(opts.expiresIn ?? "10m")
-      .sign(key.privateKey);
+  idp.issuer = `http://127.0.0.1:${server.addr.port}`;
+  idp.configUrl = `${idp.issuer}/.well-known/openid-configuration`;
+  return idp;
+}
+
+/** AssumeRoleWithWebIdentity by hand (unsigned, as STS clients send it): status and error code. */
+async function webIdentity(
+  server: TestServer,
+  params: Record<string, string>,
+): Promise<{ status: number; code?: string; credentials?: Record<string, string> }> {
+  const r = await fetch(`${server.endpoint}/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      ...params,
+    }),
+  });
+  const text = await r.text();
+  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
+  if (r.status !== 200) return { status: r.status, code: tag("Code") ?? text };
+  return {
+    status: r.status,
+    credentials: {
+      accessKeyId: tag("AccessKeyId")!,
+      secretAccessKey: tag("SecretAccessKey")!,
+      sessionToken: tag("SessionToken")!,
+    },
   };
+}
+
+/** What a session may do in BUCKET: GET of "k" and PUT of a new key, each "ok" or the code. */
+async function sessionCan(
+  server: TestServer,
+  credentials: Record<string, string>,
+): Promise<{ get: string; put: string }> {
+  const s3 = clientFor(server, {
+    credentials: {
+      accessKeyId: credentials.accessKeyId!,
+      secretAccessKey: credentials.secretAccessKey!,
+      sessionToken: credentials.sessionToken!,
+    },
+  });
+  const outcome = async (p: Promise<unknown>) => {
+    try {
+      await p;
+      return "ok";
+    } catch (e) {
+      if (e instanceof S3ServiceException) return e.name;
+      throw e;
+    }
+  };
+  try {
+    return {
+      get: await outcome(
+        s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "k" })).then((o) => bodyBytes(o.Body)),
+      ),
+      put: await outcome(
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "new", Body: "n" })),
+      ),
+    };
+  } finally {
+    s3.destroy();
+  }
+}
+
+Deno.test("AssumeRoleWithWebIdentity: OpenID tokens become sessions, bad tokens are refused", async (t) => {
+  const idp = await startIdp();
+  const { keys, issuer, token } = idp;
 
   const server = await startServer({
     drives: 4,
     env: {
-      SHALE_IDENTITY_OPENID_CONFIG_URL: `${issuer}/.well-known/openid-configuration`,
+      SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
       SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
     },
   });
@@ -147,18 +232,31 @@ print(json.dumps({"body": s3.get_object(Bucket="${BUCKET}", Key="k")["Body"].rea
       equal(JSON.parse(new TextDecoder().decode(out.stdout)).body, "v");
     });
 
-    await t.step("expired, wrong-audience and policy-less tokens are refused", async () => {
-      equal(
-        await stsCode(await token({ policy: "readonly" }, { expiresIn: "-1m" })),
-        "InvalidIdentityTokenException",
-      );
-      equal(
-        await stsCode(await token({ policy: "readonly" }, { aud: "another-app" })),
-        "InvalidIdentityTokenException",
-      );
-      equal(await stsCode(await token({})), "AccessDenied");
-      equal(await stsCode("not-a-jwt"), "InvalidIdentityTokenException");
-    });
+    await t.step(
+      "expired, not-yet-valid, wrong-audience, wrong-issuer and policy-less tokens are refused",
+      async () => {
+        equal(
+          await stsCode(await token({ policy: "readonly" }, { expiresIn: "-1m" })),
+          "InvalidIdentityTokenException",
+        );
+        equal(
+          await stsCode(await token({ policy: "readonly" }, { notBefore: "5m" })),
+          "InvalidIdentityTokenException",
+        );
+        equal(
+          await stsCode(await token({ policy: "readonly" }, { aud: "another-app" })),
+          "InvalidIdentityTokenException",
+        );
+        // Signed by the provider's own key, but naming another issuer.
+        equal(
+          await stsCode(await token({ policy: "readonly" }, { iss: "https://idp.example.com" })),
+          "InvalidIdentityTokenException",
+        );
+        equal(await stsCode(await token({ policy: "readonly" }, { notBefore: "-1m" })), "ok");
+        equal(await stsCode(await token({})), "AccessDenied");
+        equal(await stsCode("not-a-jwt"), "InvalidIdentityTokenException");
+      },
+    );
 
     await t.step("alg none and HMAC signed with the public key are refused", async () => {
       const b64 = (v: unknown) =>
@@ -190,9 +288,9 @@ print(json.dumps({"body": s3.get_object(Bucket="${BUCKET}", Key="k")["Body"].rea
         const fresh = await newKey("k2");
         keys.splice(0, 1, fresh);
         await new Promise((r) => setTimeout(r, 1_100)); // past the JWKS refresh cooldown
-        const before = jwksFetches;
+        const before = idp.jwksFetches;
         equal(await stsCode(await token({ policy: "readonly" }, { key: fresh })), "ok");
-        ok(jwksFetches > before, "the JWKS was fetched again for the unknown kid");
+        ok(idp.jwksFetches > before, "the JWKS was fetched again for the unknown kid");
         await new Promise((r) => setTimeout(r, 1_100));
         equal(
           await stsCode(await token({ policy: "readonly" }, { key: old })),
@@ -202,6 +300,178 @@ print(json.dumps({"body": s3.get_object(Bucket="${BUCKET}", Key="k")["Body"].rea
     );
   } finally {
     sts.destroy();
+    root.destroy();
+    equal(await server.stop(), 0);
+    await idp.shutdown();
+  }
+});
+
+Deno.test("ROLE_POLICY: each provider has a role ARN, RoleArn picks it and its policies apply", async (t) => {
+  const idp = await startIdp();
+  const JOBS = "shale-jobs";
+  // Two providers (the unsuffixed one and MinIO's suffixed variables, MINIO_ prefix), both roles:
+  // no provider maps claims, so a RoleArn that names neither role is refused.
+  const server = await startServer({
+    drives: 4,
+    env: {
+      SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
+      SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
+      SHALE_IDENTITY_OPENID_ROLE_POLICY: "readonly",
+      MINIO_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
+      MINIO_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
+      MINIO_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readwrite",
+    },
+  });
+  const appRole = openIdRoleArn(CLIENT_ID);
+  const jobsRole = openIdRoleArn(JOBS);
+  const root = clientFor(server);
+  try {
+    await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: "k", Body: "v" }));
+
+    await t.step("the start-up log names each role ARN", () => {
+      match(
+        server.output(),
+        new RegExp(`^RoleARN: ${appRole} \\(OpenID "_", policies readonly\\)$`, "m"),
+      );
+      match(
+        server.output(),
+        new RegExp(`^RoleARN: ${jobsRole} \\(OpenID "JOBS", policies readwrite\\)$`, "m"),
+      );
+    });
+
+    await t.step("the right RoleArn gives the role's policies, not the token's claim", async () => {
+      const sts = new STSClient({
+        endpoint: server.endpoint,
+        region: server.region,
+        credentials: { accessKeyId: "unused", secretAccessKey: "unused" },
+      });
+      try {
+        const out = await sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: appRole,
+            RoleSessionName: "dana",
+            WebIdentityToken: await idp.token({ policy: "readwrite" }),
+          }),
+        );
+        const c = out.Credentials!;
+        const can = await sessionCan(server, {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken!,
+        });
+        equal(JSON.stringify(can), JSON.stringify({ get: "ok", put: "AccessDenied" }));
+      } finally {
+        sts.destroy();
+      }
+      const jobs = await webIdentity(server, {
+        RoleArn: jobsRole,
+        WebIdentityToken: await idp.token({}, { aud: JOBS }),
+      });
+      equal(jobs.status, 200, jobs.code);
+      equal(
+        JSON.stringify(await sessionCan(server, jobs.credentials!)),
+        JSON.stringify({ get: "ok", put: "ok" }),
+      );
+    });
+
+    await t.step(
+      "a wrong or missing RoleArn is refused (400 InvalidParameterValue, as MinIO)",
+      async () => {
+        const good = await idp.token({ policy: "readonly" });
+        for (
+          const roleArn of [
+            "arn:aws:iam::000000000000:role/any",
+            `${appRole}x`,
+            "arn:minio:iam:::role/x",
+          ]
+        ) {
+          const r = await webIdentity(server, { RoleArn: roleArn, WebIdentityToken: good });
+          equal(`${r.status} ${r.code}`, "400 InvalidParameterValue", roleArn);
+        }
+        const none = await webIdentity(server, { WebIdentityToken: good });
+        equal(`${none.status} ${none.code}`, "400 InvalidParameterValue");
+      },
+    );
+
+    await t.step("a token must be for the client id of the role it names", async () => {
+      // A token for shale-app cannot take the jobs role (its audience is another client).
+      const r = await webIdentity(server, {
+        RoleArn: jobsRole,
+        WebIdentityToken: await idp.token({}),
+      });
+      equal(`${r.status} ${r.code}`, "400 InvalidIdentityToken");
+    });
+  } finally {
+    root.destroy();
+    equal(await server.stop(), 0);
+    await idp.shutdown();
+  }
+});
+
+Deno.test("CLAIM_NAME: policies come from the named claim; a role provider may sit beside it", async (t) => {
+  const idp = await startIdp();
+  const JOBS = "shale-jobs";
+  const server = await startServer({
+    drives: 4,
+    env: {
+      SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
+      SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
+      SHALE_IDENTITY_OPENID_CLAIM_NAME: "shale_policies",
+      SHALE_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
+      SHALE_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
+      SHALE_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readonly",
+    },
+  });
+  const root = clientFor(server);
+  const anyRole = "arn:aws:iam::000000000000:role/any";
+  try {
+    await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: "k", Body: "v" }));
+
+    await t.step("the named claim (a list) maps to policies; `policy` is not read", async () => {
+      const r = await webIdentity(server, {
+        RoleArn: anyRole,
+        WebIdentityToken: await idp.token({ shale_policies: ["readwrite"], policy: "readonly" }),
+      });
+      equal(r.status, 200, r.code);
+      equal(
+        JSON.stringify(await sessionCan(server, r.credentials!)),
+        JSON.stringify({ get: "ok", put: "ok" }),
+      );
+      const only = await webIdentity(server, {
+        RoleArn: anyRole,
+        WebIdentityToken: await idp.token({ policy: "readwrite" }),
+      });
+      equal(`${only.status} ${only.code}`, "403 AccessDenied");
+    });
+
+    await t.step(
+      "without a RoleArn the claim-based provider answers, as MinIO",
+      async () => {
+        const r = await webIdentity(server, {
+          WebIdentityToken: await idp.token({ shale_policies: "readonly" }),
+        });
+        equal(r.status, 200, r.code);
+        equal(
+          JSON.stringify(await sessionCan(server, r.credentials!)),
+          JSON.stringify({ get: "ok", put: "AccessDenied" }),
+        );
+      },
+    );
+
+    await t.step("the role's ARN picks the role provider beside it", async () => {
+      const r = await webIdentity(server, {
+        RoleArn: openIdRoleArn(JOBS),
+        WebIdentityToken: await idp.token({ shale_policies: "readwrite" }, { aud: JOBS }),
+      });
+      equal(r.status, 200, r.code);
+      equal(
+        JSON.stringify(await sessionCan(server, r.credentials!)),
+        JSON.stringify({ get: "ok", put: "AccessDenied" }),
+      );
+    });
+  } finally {
     root.destroy();
     equal(await server.stop(), 0);
     await idp.shutdown();

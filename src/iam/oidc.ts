@@ -10,9 +10,15 @@
  *   HMAC are refused: an HMAC "signed" with the public key would otherwise verify), come from the
  *   issuer, name the client id in `aud` (or `azp`), and be inside its exp / nbf window.
  * - Policies come from a claim (MinIO's `policy` by default: a comma-separated string or a list),
- *   or, when a role policy is configured, from it for every token of the provider.
+ *   or, when a role policy is configured, from it for every token of the provider. A provider
+ *   with a role policy has a role ARN (`openIdRoleArn`), which AssumeRoleWithWebIdentity's
+ *   RoleArn names to pick it (src/iam/sts.ts).
+ * - Several providers are configured as MinIO does, by suffixed variables
+ *   (`IDENTITY_OPENID_CONFIG_URL_<NAME>`, `..._CLIENT_ID_<NAME>`, ...): each with a role policy
+ *   has its own role ARN; at most one maps claims to policies.
  */
 import type { createRemoteJWKSet } from "jose";
+import { createHash } from "node:crypto";
 import { lazy } from "../util/lazy.ts";
 import { OIDC_JWKS_REFRESH_COOLDOWN_MS } from "../config/limits.ts";
 
@@ -20,6 +26,8 @@ import { OIDC_JWKS_REFRESH_COOLDOWN_MS } from "../config/limits.ts";
 const jose = lazy(() => import("jose"));
 
 export interface OidcConfig {
+  /** MinIO's configuration name: `_` for the unsuffixed variables, else the suffix. */
+  name?: string;
   /** SHALE_IDENTITY_OPENID_CONFIG_URL: the discovery document's address. */
   configUrl: string;
   /** SHALE_IDENTITY_OPENID_CLIENT_ID: the audience tokens must name. */
@@ -56,10 +64,30 @@ const ASYMMETRIC = [
   "EdDSA",
 ];
 
+/** A configuration the server cannot start with; the message names the variable. */
+export class OpenIdConfigError extends Error {
+  override name = "OpenIdConfigError";
+}
+
+/**
+ * The role ARN of a provider with a role policy, derived as MinIO derives it (so an application
+ * written for MinIO keeps its RoleArn): `arn:minio:iam:::role/` and the unpadded base64url of the
+ * SHA-1 of the client id. Stable across restarts and nodes, and changes only with the client id.
+ * The region field stays empty whatever the server's region (MinIO fills it only when its site
+ * region is set).
+ */
+export function openIdRoleArn(clientId: string): string {
+  return `arn:minio:iam:::role/${createHash("sha1").update(clientId).digest("base64url")}`;
+}
+
 export class OidcProvider {
   #discovered: Promise<{ issuer: string; jwks: ReturnType<typeof createRemoteJWKSet> }> | undefined;
+  /** The role ARN that picks this provider, when it has a role policy. */
+  readonly roleArn: string | undefined;
 
-  constructor(readonly config: OidcConfig) {}
+  constructor(readonly config: OidcConfig) {
+    this.roleArn = config.rolePolicy !== undefined ? openIdRoleArn(config.clientId) : undefined;
+  }
 
   async verify(token: string, now: Date): Promise<WebIdentity> {
     const { issuer, jwks } = await this.#discover();
@@ -119,4 +147,75 @@ export class OidcProvider {
 
 function splitPolicies(text: string): string[] {
   return text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+}
+
+const OPENID_PREFIXES = ["SHALE_", "MINIO_"];
+const CONFIG_URL = /^(?:SHALE|MINIO)_IDENTITY_OPENID_CONFIG_URL(?:_(.+))?$/;
+
+/**
+ * MinIO's OpenID settings from the environment (SHALE_ first, then MINIO_):
+ * IDENTITY_OPENID_CONFIG_URL, _CLIENT_ID, _CLAIM_NAME, _ROLE_POLICY, _ENABLE, each also with a
+ * `_<NAME>` suffix for more providers. Refused as MinIO refuses them: a role policy without a
+ * client id, a role policy together with a claim name other than `policy`, one client id for two
+ * providers, and more than one provider without a role policy (a request could not say which).
+ */
+export function openIdConfigsFromEnv(env: Record<string, string>): OidcConfig[] {
+  const names = new Set<string>();
+  for (const key of Object.keys(env)) {
+    const m = CONFIG_URL.exec(key);
+    if (m !== null) names.add(m[1] ?? "_");
+  }
+  const configs: OidcConfig[] = [];
+  const clientIds = new Set<string>();
+  let claimBased: string | undefined;
+  // The unsuffixed provider first, then by name: a stable order for the start-up log.
+  const ordered = [...names].sort((a, b) => a === "_" ? -1 : b === "_" ? 1 : a.localeCompare(b));
+  for (const name of ordered) {
+    const suffix = name === "_" ? "" : `_${name}`;
+    const get = (param: string) => {
+      for (const prefix of OPENID_PREFIXES) {
+        const v = env[`${prefix}IDENTITY_OPENID_${param}${suffix}`];
+        if (v !== undefined && v !== "") return v;
+      }
+      return undefined;
+    };
+    const configUrl = get("CONFIG_URL");
+    const enable = get("ENABLE");
+    if (configUrl === undefined || enable === "off" || enable === "false") continue;
+    const config: OidcConfig = { name, configUrl, clientId: get("CLIENT_ID") ?? "" };
+    const claimName = get("CLAIM_NAME");
+    const rolePolicy = get("ROLE_POLICY");
+    if (claimName !== undefined) config.claimName = claimName;
+    if (rolePolicy !== undefined) config.rolePolicy = rolePolicy;
+    const variable = (param: string) => `IDENTITY_OPENID_${param}${suffix}`;
+    if (rolePolicy !== undefined && config.clientId === "") {
+      throw new OpenIdConfigError(
+        `OpenID provider "${name}": ${variable("ROLE_POLICY")} needs ${variable("CLIENT_ID")}`,
+      );
+    }
+    if (rolePolicy !== undefined && claimName !== undefined && claimName !== "policy") {
+      throw new OpenIdConfigError(
+        `OpenID provider "${name}": ${variable("ROLE_POLICY")} and ${
+          variable("CLAIM_NAME")
+        } cannot both be set`,
+      );
+    }
+    if (clientIds.has(config.clientId)) {
+      throw new OpenIdConfigError(
+        `OpenID provider "${name}": client id "${config.clientId}" is used by another provider`,
+      );
+    }
+    clientIds.add(config.clientId);
+    if (rolePolicy === undefined) {
+      if (claimBased !== undefined) {
+        throw new OpenIdConfigError(
+          `OpenID providers "${claimBased}" and "${name}" both map claims to policies; ` +
+            `only one may (set ${variable("ROLE_POLICY")})`,
+        );
+      }
+      claimBased = name;
+    }
+    configs.push(config);
+  }
+  return configs;
 }

@@ -17,7 +17,12 @@
  *   clock, claims matching the key) and re-reads the parent user: a parent disabled or removed
  *   stops its sessions at once.
  * - Permissions are the parent's, intersected with the session policy when one was given.
+ * - AssumeRoleWithWebIdentity (MinIO's model): RoleArn names the role of a provider configured
+ *   with a role policy, and the session gets that role's policies; a RoleArn naming no role goes
+ *   to the one provider that maps a claim to policies, if there is one. The session stores the
+ *   policy names and resolves them on every request.
  */
+import { assert } from "../util/assert.ts";
 import { lazy } from "../util/lazy.ts";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
@@ -59,8 +64,8 @@ export interface StsOptions {
    * (SHALE_TEST_STS_DURATION_SECONDS_MIN) to see credentials expire within seconds.
    */
   durationSecondsMin?: number;
-  /** The OpenID provider for AssumeRoleWithWebIdentity, when configured. */
-  oidc?: OidcProvider;
+  /** The OpenID providers for AssumeRoleWithWebIdentity (at most one without a role ARN). */
+  oidc?: readonly OidcProvider[];
 }
 
 interface Session {
@@ -105,7 +110,10 @@ export class StsService {
   #sweptMs = -Infinity;
   readonly #now: () => Date;
   readonly #durationMin: number;
-  readonly #oidc: OidcProvider | undefined;
+  /** OpenID providers with a role policy, by role ARN. */
+  readonly #roles = new Map<string, OidcProvider>();
+  /** The OpenID provider that maps a claim to policies. */
+  readonly #claimProvider: OidcProvider | undefined;
 
   constructor(readonly store: IamStore, options: StsOptions) {
     this.#key = new Uint8Array(
@@ -116,7 +124,15 @@ export class StsService {
     );
     this.#now = options.now ?? (() => new Date());
     this.#durationMin = options.durationSecondsMin ?? STS_DURATION_SECONDS_MIN;
-    this.#oidc = options.oidc;
+    for (const p of options.oidc ?? []) {
+      if (p.roleArn === undefined) {
+        assert(this.#claimProvider === undefined, "At most one claim-based OpenID provider");
+        this.#claimProvider = p;
+      } else {
+        assert(!this.#roles.has(p.roleArn), `Role ARN "${p.roleArn}" names one provider`);
+        this.#roles.set(p.roleArn, p);
+      }
+    }
   }
 
   /** AssumeRole for an IAM user (root, service accounts and sessions are refused, as AWS). */
@@ -135,20 +151,33 @@ export class StsService {
   }
 
   /**
-   * AssumeRoleWithWebIdentity: an OpenID Connect token from the configured provider, unsigned
-   * request (the token is the credential), policies from its claim or the provider's role.
+   * AssumeRoleWithWebIdentity: an OpenID Connect token from a configured provider, unsigned
+   * request (the token is the credential), policies from the role RoleArn names or, without
+   * one, from the claim-based provider's claim.
    */
   async assumeRoleWithWebIdentity(form: URLSearchParams): Promise<AssumedRole> {
-    if (this.#oidc === undefined) {
+    if (this.#roles.size === 0 && this.#claimProvider === undefined) {
       throw new StsError("InvalidParameterValue", "No OpenID provider is configured");
     }
     const token = form.get("WebIdentityToken");
     if (token === null || token === "") {
       throw new StsError("MissingParameter", "WebIdentityToken is required");
     }
+    const roleArn = form.get("RoleArn") ?? "";
+    // As MinIO: a RoleArn that names no role goes to the claim-based provider (AWS's SDKs and CLI
+    // insist on some RoleArn); without one it is refused. Unlike AWS: MinIO's 400
+    // InvalidParameterValue, where AWS answers 403 AccessDenied ("Not authorized to perform
+    // sts:AssumeRoleWithWebIdentity") for a role the token cannot assume.
+    const provider = this.#roles.get(roleArn) ?? this.#claimProvider;
+    if (provider === undefined) {
+      throw new StsError(
+        "InvalidParameterValue",
+        `Error processing RoleArn parameter: "${roleArn}" names no role of this server`,
+      );
+    }
     let who;
     try {
-      who = await this.#oidc.verify(token, this.#now());
+      who = await provider.verify(token, this.#now());
     } catch (e) {
       if (e instanceof InvalidIdentityToken) {
         throw new StsError("InvalidIdentityToken", e.message);
@@ -157,7 +186,13 @@ export class StsService {
     }
     const known = who.policies.filter((p) => this.store.policy(p) !== undefined);
     if (known.length === 0) {
-      throw new StsError("AccessDenied", "The token names no policy this server has", 403);
+      throw new StsError(
+        "AccessDenied",
+        provider.roleArn !== undefined
+          ? `The role's policies (${who.policies.join(",")}) are not on this server`
+          : "The token names no policy this server has",
+        403,
+      );
     }
     return await this.#issue(who.subject, form, known);
   }
