@@ -3,11 +3,12 @@
  * @aws-sdk/client-s3 until they expire.
  *
  * Most AssumeRole calls are hand-signed (with the S3 service scope, which MinIO also accepts); one
- * step uses @aws-sdk/client-sts, which signs with the `sts` service.
+ * step uses @aws-sdk/client-sts and one boto3 (tests/clients/boto3_sts_suite.py), which sign with
+ * the `sts` service.
  * Expiry is seen within seconds through the test-only SHALE_TEST_STS_DURATION_SECONDS_MIN,
  * which lowers AWS's 900-second minimum for DurationSeconds.
  */
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   CreateBucketCommand,
@@ -19,6 +20,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { signRequestForTest } from "../src/auth/testing.ts";
 import { startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, clientFor, errorCode } from "./_s3.ts";
+import { runPythonSuite } from "./clients/_run.ts";
 
 const BUCKET = "jobs";
 
@@ -172,6 +174,31 @@ Deno.test("STS AssumeRole: temporary credentials work, are checked, narrowed and
       equal(await errorCode(get(without)), "InvalidTokenId");
       equal(await errorCode(get(forged)), "InvalidTokenId");
     });
+
+    await t.step(
+      "boto3's assume_role: the session GETs, without its token it is refused",
+      async () => {
+        await root.send(
+          new PutObjectCommand({ Bucket: BUCKET, Key: "boto3.txt", Body: "for boto3" }),
+        );
+        const checks = await runPythonSuite(
+          new URL("./clients/boto3_sts_suite.py", import.meta.url).pathname,
+          server,
+          BUCKET,
+          {
+            SHALE_STS_ACCESS_KEY: user.accessKey,
+            SHALE_STS_SECRET_KEY: user.secretKey,
+            SHALE_STS_KEY: "boto3.txt",
+            SHALE_STS_BODY: "for boto3",
+          },
+        );
+        deepEqual(checks, [
+          "an IAM user's assume_role (signed for sts) returns temporary credentials",
+          "the session credentials GET an object",
+          "the same keys without the session token are refused (InvalidTokenId)",
+        ]);
+      },
+    );
 
     await t.step("a session policy narrows the session", async () => {
       const policy = JSON.stringify({
