@@ -1,12 +1,15 @@
 /**
  * Drive loss on the running server (6 drives, EC:2: k = 4, write quorum 4): with m = 2 drives
- * removed (renamed away), emptied, or made unreadable (a file in the directory's place: tests run as
- * root, where chmod 000 does not block), every object reads back byte-exact and writes, overwrites
- * and deletes continue; with a third drive gone, requests fail fast with 503 SlowDown (MinIO's
- * answer to a lost quorum) and a failed overwrite changes nothing. Once the drives are back (or,
- * emptied, still there), `shale admin heal <bucket> --wait` brings every object back to k + m good
- * shards (checked file by file on every drive), so that losing two OTHER drives still reads
- * everything byte-exact, and a third is again beyond parity.
+ * removed (renamed away), emptied, made unreadable (a file in the directory's place: tests run as
+ * root, where chmod 000 does not block), or failing every call with an I/O error (`ioerror`: the
+ * server's test-only SHALE_TEST_FAULTY_DRIVES wraps its drives in FaultyDrive, switched through a
+ * control file), every object reads back byte-exact and writes, overwrites and deletes continue;
+ * with a third drive gone (or, for `ioerror`, failing too), requests fail fast with 503 SlowDown
+ * (MinIO's answer to a lost quorum) and a failed overwrite changes nothing. Once the drives are
+ * back (or, emptied, still there), `shale admin heal <bucket> --wait` brings every object back to
+ * k + m good shards (checked file by file on every drive, each drive holding its own shard), so
+ * that losing two OTHER drives still reads everything byte-exact, and a third is again beyond
+ * parity.
  * SHALE_SEED=<n> replays one seed (which drives fail); SHALE_DRIVE_LOSS_SEEDS=<n> runs n seeds per
  * kind of damage (default 1). Prints "drive loss totals" and "figures" per kind of damage.
  */
@@ -22,7 +25,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { startServer } from "./_server.ts";
+import { startServer, type TestServer } from "./_server.ts";
 import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
 
@@ -48,11 +51,66 @@ function pick(seed: number, n: number, count: number): number[] {
   return [...out];
 }
 
-type Damage = "removed" | "emptied" | "unreadable";
+type Damage = "removed" | "emptied" | "unreadable" | "ioerror";
 
-/** Damages a drive folder; the returned function brings back what can come back. */
-async function damage(path: string, how: Damage): Promise<() => Promise<void>> {
+/** How long the server may take to see a change of the fault control file (it polls it). */
+const FAULT_SWITCH_WAIT_MS_MAX = 10_000;
+
+/**
+ * The `ioerror` kind: the server wraps every drive (SHALE_TEST_FAULTY_DRIVES) and fails those
+ * whose 1-based slots the control file lists; no file, no faults.
+ */
+class FaultControl {
+  readonly failing = new Set<number>();
+  constructor(readonly s: TestServer, readonly file: string) {}
+
+  /** Slot `i` (0-based) fails from when this resolves until the returned function resolves. */
+  async fail(i: number): Promise<() => Promise<void>> {
+    this.failing.add(i + 1);
+    await this.#write();
+    return async () => {
+      this.failing.delete(i + 1);
+      await this.#write();
+    };
+  }
+
+  /** Writes the file (removes it when nothing fails) and waits until the server logs the change. */
+  async #write(): Promise<void> {
+    const want = [...this.failing].sort((a, b) => a - b);
+    if (want.length === 0) await Deno.remove(this.file).catch(() => {});
+    else await Deno.writeTextFile(`${this.file}.tmp`, want.join(" ") + "\n");
+    if (want.length > 0) await Deno.rename(`${this.file}.tmp`, this.file);
+    const until = performance.now() + FAULT_SWITCH_WAIT_MS_MAX;
+    while (this.#seen()?.join() !== want.join()) {
+      assert.ok(performance.now() < until, `the server did not switch faults to [${want}]`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The failing slots the server last logged. */
+  #seen(): number[] | undefined {
+    let last: number[] | undefined;
+    for (const line of this.s.output().split("\n")) {
+      if (!line.includes('"Injected drive faults"')) continue;
+      last = (JSON.parse(line) as { failing: number[] }).failing;
+    }
+    return last;
+  }
+}
+
+/** Damages drive `i`; the returned function brings back what can come back. */
+async function damage(
+  s: TestServer,
+  i: number,
+  how: Damage,
+  faults?: FaultControl,
+): Promise<() => Promise<void>> {
   totals.faults++;
+  if (how === "ioerror") {
+    assert.ok(faults !== undefined, "ioerror needs a server started with faulty drives");
+    return await faults.fail(i);
+  }
+  const path = s.drivePaths[i]!;
   if (how === "emptied") {
     for (const e of [...Deno.readDirSync(path)]) {
       await Deno.remove(`${path}/${e.name}`, { recursive: true });
@@ -121,7 +179,19 @@ async function checkAll(s3: S3Client, bucket: string, objects: Map<string, strin
 /** One seed of one kind of damage: see the header. */
 async function lossSeed(how: Damage, seed: number): Promise<void> {
   console.log(`drive loss (${how}) seed ${seed} (replay with SHALE_SEED=${seed})`);
-  const s = await startServer({ drives: 6, env: { SHALE_STORAGE_CLASS_STANDARD: "EC:2" } });
+  const controlDir = how === "ioerror"
+    ? await Deno.makeTempDir({ prefix: "shale-e2e-faults-" })
+    : undefined;
+  const s = await startServer({
+    drives: 6,
+    env: {
+      SHALE_STORAGE_CLASS_STANDARD: "EC:2",
+      ...(controlDir !== undefined
+        ? { SHALE_TEST_FAULTY_DRIVES: `1,2,3,4,5,6:${controlDir}/faults` }
+        : {}),
+    },
+  });
+  const faults = controlDir !== undefined ? new FaultControl(s, `${controlDir}/faults`) : undefined;
   const s3 = clientFor(s, { maxAttempts: 1 });
   const restore: Array<() => Promise<void>> = [];
   try {
@@ -162,7 +232,7 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
     console.log(
       `drive loss (${how}): drives ${a + 1} and ${b + 1}, then ${c + 1}, ${d + 1}, ${e + 1}`,
     );
-    for (const i of [a, b]) restore.push(await damage(s.drivePaths[i]!, how));
+    for (const i of [a, b]) restore.push(await damage(s, i, how, faults));
     await checkAll(s3, bucket, objects, `with drives ${a + 1} and ${b + 1} ${how}`);
     // Writes continue: new objects, an overwrite and a delete.
     for (const size of [10, 200 * KiB, 2 * MiB + 1]) {
@@ -185,8 +255,9 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
       // A third drive gone while two are out: beyond parity. Requests fail fast with 503
       // and change nothing. (Emptied drives still work, so heal may already be refilling
       // them: their beyond-parity check comes after the heal, below.)
-      restore.push(await damage(s.drivePaths[c]!, "removed"));
-      await beyondParity(s3, bucket, `drives ${a + 1}, ${b + 1} ${how} and ${c + 1} removed`);
+      const third = how === "ioerror" ? "ioerror" : "removed";
+      restore.push(await damage(s, c, third, faults));
+      await beyondParity(s3, bucket, `drives ${a + 1}, ${b + 1} ${how} and ${c + 1} ${third}`);
       for (const r of restore.splice(0)) await r();
       await checkAll(s3, bucket, objects, "after the drives came back");
       assert.equal(
@@ -202,10 +273,10 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
     assert.deepEqual(await allShardProblems(s.drivePaths, bucket, objects.keys()), []);
 
     // So losing two OTHER drives still reads every object byte-exact...
-    for (const i of [c, d]) restore.push(await damage(s.drivePaths[i]!, "removed"));
+    for (const i of [c, d]) restore.push(await damage(s, i, "removed"));
     await checkAll(s3, bucket, objects, `healed, then drives ${c + 1} and ${d + 1} removed`);
     // ... and a third is beyond parity again.
-    restore.push(await damage(s.drivePaths[e]!, "removed"));
+    restore.push(await damage(s, e, "removed"));
     await beyondParity(s3, bucket, `drives ${c + 1}, ${d + 1} and ${e + 1} removed`);
     for (const r of restore.splice(0)) await r();
     await checkAll(s3, bucket, objects, "after the last drives came back");
@@ -217,12 +288,20 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
     for (const r of restore) await r().catch(() => {});
     s3.destroy();
     await s.stop();
+    if (controlDir !== undefined) await Deno.remove(controlDir, { recursive: true });
   }
 }
 
-for (const how of ["removed", "emptied", "unreadable"] as const) {
+const WHAT: Record<Damage, string> = {
+  removed: "removed",
+  emptied: "emptied",
+  unreadable: "unreadable",
+  ioerror: "failing with I/O errors",
+};
+
+for (const how of ["removed", "emptied", "unreadable", "ioerror"] as const) {
   Deno.test({
-    name: `with 2 of 6 drives ${how} objects read back and writes continue, a third fails ` +
+    name: `with 2 of 6 drives ${WHAT[how]} objects read back and writes continue, a third fails ` +
       `fast, and heal restores every shard so that 2 other drives can go`,
     sanitizeResources: false,
     sanitizeOps: false,
