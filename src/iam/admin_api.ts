@@ -702,6 +702,7 @@ const IAM_STATUS: Record<string, [number, string]> = {
   AlreadyExists: [409, "XMinioAdminAlreadyExists"],
   InvalidArgument: [400, "XMinioInvalidIAMCredentials"],
   PolicyInUse: [400, "XMinioAdminPolicyChangeAlreadyApplied"],
+  LimitExceeded: [409, "LimitExceeded"],
 };
 
 function errorAnswer(e: unknown): Response {

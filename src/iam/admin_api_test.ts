@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { signRequestForTest } from "../auth/testing.ts";
 import { memoryLayer } from "../object/_testing.ts";
+import { IAM_POLICY_CHARS_MAX } from "../config/limits.ts";
 import { handleIamAdmin } from "./admin_api.ts";
 import { decryptMadmin, encryptMadmin, isMadminEncrypted } from "./madmin_crypto.ts";
 import { IamStore } from "./store.ts";
@@ -88,6 +89,35 @@ Deno.test("custom policies are validated, listed and removed", async () => {
   assert.deepEqual(list.json.p, doc);
   assert.ok(list.json.readwrite);
   assert.equal((await call("DELETE", "remove-canned-policy?name=p")).status, 200);
+});
+
+Deno.test("a policy over AWS's 6,144 characters (whitespace not counted) is refused with LimitExceeded", async () => {
+  const { call } = await setup();
+  // A document of exactly `chars` characters once whitespace is taken out.
+  const docOf = (chars: number) => {
+    const doc = (pad: string) => ({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::b/${pad}` }],
+    });
+    const bare = JSON.stringify(doc("")).length;
+    return doc("x".repeat(chars - bare));
+  };
+  // Indented: over 6,144 characters with whitespace, at the limit without.
+  const atLimit = JSON.stringify(docOf(IAM_POLICY_CHARS_MAX), null, 2);
+  assert.ok(atLimit.length > IAM_POLICY_CHARS_MAX);
+  assert.equal((await call("PUT", "add-canned-policy?name=big", atLimit)).status, 200);
+  const over = await call(
+    "PUT",
+    "add-canned-policy?name=big",
+    JSON.stringify(docOf(IAM_POLICY_CHARS_MAX + 1)),
+  );
+  assert.deepEqual([over.status, over.json], [409, {
+    Code: "LimitExceeded",
+    Message: "Cannot exceed quota for PolicySize: 6144",
+  }]);
+  // The refused document changed nothing: the policy is still the one at the limit.
+  const info = await call("GET", "info-canned-policy?name=big");
+  assert.deepEqual(info.json, JSON.parse(atLimit));
 });
 
 Deno.test("a user without admin rights is refused; so is an unsigned request", async () => {
