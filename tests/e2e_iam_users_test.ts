@@ -1,8 +1,8 @@
 /**
  * End to end: IAM users made through the admin API (hand-signed like `shale admin`), then used
  * with @aws-sdk/client-s3: a readonly user cannot PUT, a prefix-scoped user lists only its prefix,
- * IP conditions, Deny beats Allow, disabled and removed users are refused, and users survive a
- * restart. One server for the file.
+ * IP conditions, s3:ExistingObjectTag conditions, Deny beats Allow, disabled and removed users are
+ * refused, and users survive a restart. One server for the file.
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
@@ -14,6 +14,7 @@ import {
   ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { signingKeyForTest, signRequestForTest } from "../src/auth/testing.ts";
@@ -297,6 +298,61 @@ Deno.test("IAM users: least privilege through the admin API and S3", async (t) =
       const byRoot = await postForm(server, server.accessKey, server.secretKey, "posted.txt");
       equal(byRoot.status, 204, await byRoot.text());
     });
+
+    await t.step(
+      "s3:ExistingObjectTag: GET only of objects whose current tag matches",
+      async () => {
+        for (const tag of ["public", "secret"]) {
+          const key = `tags/${tag}.txt`;
+          await root.send(
+            new PutObjectCommand({
+              Bucket: BUCKET,
+              Key: key,
+              Body: key,
+              Tagging: `classification=${tag}`,
+            }),
+          );
+        }
+        const created = await admin(
+          server,
+          "PUT",
+          "add-canned-policy?name=public-only",
+          policy([{
+            Effect: "Allow",
+            Action: "s3:GetObject",
+            Resource: `arn:aws:s3:::${BUCKET}/*`,
+            Condition: { StringEquals: { "s3:ExistingObjectTag/classification": "public" } },
+          }]),
+        );
+        equal(created.status, 200, JSON.stringify(created.json));
+        const tagged = await addUser(server, "tagged", ["public-only"]);
+        clients.push(tagged);
+        const get = (key: string) =>
+          tagged.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })).then(async (r) =>
+            new TextDecoder().decode(await bodyBytes(r.Body))
+          );
+        equal(await get("tags/public.txt"), "tags/public.txt");
+        equal(await errorCode(get("tags/secret.txt")), "AccessDenied");
+        equal(await errorCode(get("shared/readme.txt")), "AccessDenied", "an untagged object");
+        // The object's tags as they are now decide, not as they were at upload.
+        await root.send(
+          new PutObjectTaggingCommand({
+            Bucket: BUCKET,
+            Key: "tags/secret.txt",
+            Tagging: { TagSet: [{ Key: "classification", Value: "public" }] },
+          }),
+        );
+        equal(await get("tags/secret.txt"), "tags/secret.txt");
+        await root.send(
+          new PutObjectTaggingCommand({
+            Bucket: BUCKET,
+            Key: "tags/public.txt",
+            Tagging: { TagSet: [{ Key: "classification", Value: "internal" }] },
+          }),
+        );
+        equal(await errorCode(get("tags/public.txt")), "AccessDenied");
+      },
+    );
 
     await t.step("a disabled user, then a removed one, is refused", async () => {
       const temp = await addUser(server, "temp", ["readwrite"]);
