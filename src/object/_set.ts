@@ -41,6 +41,7 @@ import {
   decodeObjectRecord,
   decodePartRecord,
   decodeUploadRecord,
+  type DirEntry,
   type Drive,
   encodeObjectRecord,
   encodePartRecord,
@@ -789,23 +790,29 @@ export class ErasureSet {
     return purged.sort((a, b) => a - b);
   }
 
-  /** Removes a key's record, data dirs and emptied directories from one drive. */
+  /**
+   * Removes a key's record, its data dirs and the directories left empty from one drive. The
+   * record goes first (the version leaves this drive at once); one fsync at the end makes every
+   * unlink durable.
+   */
   async #removeKey(d: Drive, kp: KeyPath, bucket: string): Promise<void> {
-    await d.remove(`${kp.dir}/${META_FILE}`);
-    await this.#removeDataDirs(d, kp.dir, "").catch((e) => {
+    await d.remove(`${kp.dir}/${META_FILE}`, { sync: false });
+    let entries: DirEntry[] = [];
+    try {
+      entries = await d.list(kp.dir);
+    } catch (e) {
       if (!(e instanceof FileNotFound)) throw e;
-    });
-    await this.#pruneKeyDir(d, kp, bucket);
-  }
-
-  /** Removes the key's directory and its now-empty parents (never a non-empty directory). */
-  async #pruneKeyDir(d: Drive, kp: KeyPath, bucket: string): Promise<void> {
-    // A long segment's name file goes only when nothing else is left beside it.
-    const entries = await settle(d.list(kp.dir));
-    if (entries?.length === 1 && entries[0]!.name === NAME_FILE) {
-      await d.remove(`${kp.dir}/${NAME_FILE}`);
     }
-    await d.remove(`${kp.dir}/${META_FILE}`, { pruneTo: bucket });
+    const left: DirEntry[] = [];
+    for (const e of entries) {
+      if (decodeName(e.name).kind !== "dataDir") left.push(e);
+      else await d.remove(`${kp.dir}/${e.name}`, { sync: false });
+    }
+    // A long segment's name file goes only when nothing else is left beside it.
+    if (left.length === 1 && left[0]!.name === NAME_FILE) {
+      await d.remove(`${kp.dir}/${NAME_FILE}`, { sync: false });
+    }
+    await d.remove(`${kp.dir}/${META_FILE}`, { pruneTo: bucket, sync: true });
   }
 
   async putObjectTags(

@@ -64,9 +64,13 @@ export interface Drive {
    * parents; durable (both directories fsynced) when it resolves.
    */
   rename(from: string, to: string): Promise<void>;
-  /** Removes a file or a directory tree; absent is fine. `pruneTo` also removes parents that
-   *  became empty, up to but not including the directory `pruneTo`. */
-  remove(path: string, opts?: { pruneTo?: string }): Promise<void>;
+  /**
+   * Removes a file or a directory tree; absent is fine. `pruneTo` also removes parents that became
+   * empty, up to but not including the directory `pruneTo`. Durable when it resolves (the deepest
+   * directory left is fsynced) if anything was removed; `sync: false` skips that fsync (a later
+   * call with `sync: true`, which always fsyncs, makes the earlier unlinks durable with it).
+   */
+  remove(path: string, opts?: { pruneTo?: string; sync?: boolean }): Promise<void>;
   /** Entries of a directory, unsorted; FileNotFound when it is absent. */
   list(path: string): Promise<DirEntry[]>;
   stat(path: string): Promise<{ isDir: boolean; size: number } | undefined>;

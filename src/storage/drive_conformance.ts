@@ -130,6 +130,17 @@ const CASES: Array<[string, (d: Drive) => Promise<void>]> = [
     await d.remove("c");
     assert.equal(await d.stat("c"), undefined);
   }],
+  ["removes without a sync, then prunes with one even when the file is already gone", async (d) => {
+    await d.writeFile("b/k/~meta", enc("m"));
+    await d.writeFile("b/k/n/~meta", enc("nested"));
+    await d.remove("b/k/~meta", { sync: false });
+    await d.remove("b/k/~meta", { pruneTo: "b", sync: true }); // b/k holds another key: kept
+    assert.deepEqual(await names(d, "b/k"), ["n/"]);
+    await d.remove("b/k/n/~meta", { sync: false });
+    await d.remove("b/k/n/~meta", { pruneTo: "b", sync: true });
+    assert.deepEqual(await names(d, "b"), []);
+    await d.remove("b/gone/~meta", { pruneTo: "b", sync: true }); // nothing there: fine
+  }],
   ["lists files and directories and stats them", async (d) => {
     await d.writeFile("v/f1", enc("abc"));
     await d.makeDir("v/sub/deeper");

@@ -242,7 +242,7 @@ export class FaultyDrive implements Drive {
     }
   }
 
-  async remove(rel: string, opts?: { pruneTo?: string }): Promise<void> {
+  async remove(rel: string, opts?: { pruneTo?: string; sync?: boolean }): Promise<void> {
     await this.#enter(rel);
     await this.inner.remove(rel, opts);
   }

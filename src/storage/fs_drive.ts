@@ -311,24 +311,32 @@ export class FsDrive implements Drive {
     }
   }
 
-  async remove(rel: string, opts: { pruneTo?: string } = {}): Promise<void> {
-    const abs = this.#abs(rel);
+  async remove(rel: string, opts: { pruneTo?: string; sync?: boolean } = {}): Promise<void> {
+    let removed = true;
     try {
-      await Deno.remove(abs, { recursive: true });
-      // The unlink is durable only once its directory is.
-      await this.#syncDir(parentOf(rel));
+      await Deno.remove(this.#abs(rel), { recursive: true });
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw this.#error(e, rel);
+      removed = false;
     }
-    if (opts.pruneTo === undefined) return;
     let dir = parentOf(rel);
-    while (dir !== opts.pruneTo && dir.length > opts.pruneTo.length) {
-      try {
-        await Deno.remove(this.#abs(dir)); // only succeeds when empty
-      } catch {
-        return;
+    if (opts.pruneTo !== undefined) {
+      while (dir !== opts.pruneTo && dir.length > opts.pruneTo.length) {
+        try {
+          await Deno.remove(this.#abs(dir)); // only succeeds when empty
+        } catch {
+          break;
+        }
+        removed = true;
+        dir = parentOf(dir);
       }
-      dir = parentOf(dir);
+    }
+    // The unlinks are durable once the deepest directory left is: one fsync covers them all.
+    if (!(opts.sync ?? removed)) return;
+    try {
+      await this.#syncDir(dir);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw this.#error(e, dir);
     }
   }
 

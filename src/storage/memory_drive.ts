@@ -229,7 +229,7 @@ export class MemoryDrive implements Drive {
       for (const [p, f] of files) this.#putFile(move(p), f);
     });
   }
-  remove(rel: string, opts: { pruneTo?: string } = {}): Promise<void> {
+  remove(rel: string, opts: { pruneTo?: string; sync?: boolean } = {}): Promise<void> {
     return this.#wrap(() => {
       this.#check(rel);
       this.#removeTree(rel);
