@@ -55,6 +55,26 @@ export function checkShardHeader(b: Uint8Array): boolean {
   return true;
 }
 
+/** The shard file version this build writes; it reads this one only (the first). */
+export const SHARD_FILE_VERSION = 1;
+
+/**
+ * Why a shard file's header is not one this build reads (for messages); undefined when it is.
+ * An unknown version is told apart from damage: it is what a newer Shale would have written.
+ */
+export function shardHeaderProblem(b: Uint8Array): string | undefined {
+  if (checkShardHeader(b)) return undefined;
+  if (b.length < SHARD_HEADER_BYTES) return `Shard file header is ${b.length} bytes, not 8`;
+  for (let i = 0; i < 4; i++) {
+    if (b[i] !== SHARD_HEADER[i]) return `Shard file does not start with "SHLS"`;
+  }
+  const version = (b[4]! << 8) | b[5]!;
+  if (version !== SHARD_FILE_VERSION) {
+    return `Shard file version "${version}" is unknown (this build reads version ${SHARD_FILE_VERSION})`;
+  }
+  return `Shard file header's reserved bytes are not 0`;
+}
+
 /** True when the frame is `hash(32) shard` with a matching hash. */
 export function frameIsValid(frame: Uint8Array, shardBytes: number): boolean {
   if (frame.length !== HASH_BYTES + shardBytes) return false;

@@ -11,7 +11,9 @@ import {
   frameOffset,
   HASH_BYTES,
   type PartLayout,
+  SHARD_FILE_VERSION,
   SHARD_HEADER_BYTES,
+  shardHeaderProblem,
   shardMatches,
 } from "./bitrot.ts";
 import { coderFor, InsufficientShards } from "./encode.ts";
@@ -37,6 +39,8 @@ export interface DecodeOptions {
 
 export class PartDecoder {
   readonly #dead: boolean[];
+  /** Shard index -> why its file's header was refused (named when too few shards are left). */
+  readonly #refused = new Map<number, string>();
   constructor(readonly opts: DecodeOptions) {
     assert(opts.sources.length === opts.k + opts.m, "One source per shard is required");
     this.#dead = opts.sources.map((s) => s === undefined);
@@ -85,7 +89,15 @@ export class PartDecoder {
       this.#dead[i] = true;
       return "io";
     }
-    if (withHeader && !checkShardHeader(hashed)) return "bitrot";
+    if (withHeader && !checkShardHeader(hashed)) {
+      const problem = shardHeaderProblem(hashed.subarray(0, SHARD_HEADER_BYTES))!;
+      this.#refused.set(i, problem);
+      // A version this build does not know may lay out its frames differently: none of them
+      // is trusted, though each one's hash might match.
+      const version = (hashed[4]! << 8) | hashed[5]!;
+      if (version !== SHARD_FILE_VERSION) this.#dead[i] = true;
+      return "bitrot";
+    }
     return shardMatches(hashed.subarray(head - HASH_BYTES), shard) ? shard : "bitrot";
   }
 
@@ -111,8 +123,14 @@ export class PartDecoder {
         next++;
       }
       if (wave.length === 0) {
+        const byReason = new Map<string, number[]>();
+        for (const [i, why] of this.#refused) {
+          byReason.set(why, [...byReason.get(why) ?? [], i + 1]);
+        }
+        const refused = [...byReason].map(([why, is]) => `shards ${is.join(", ")}: ${why}`);
         throw new InsufficientShards(
-          `Only ${good} of ${k + m} shards of block ${b} are readable and intact, need ${k}`,
+          `Only ${good} of ${k + m} shards of block ${b} are readable and intact, need ${k}` +
+            (refused.length > 0 ? ` (${refused.join("; ")})` : ""),
           bitrot,
         );
       }
