@@ -32,6 +32,11 @@ export interface StartServerOptions {
   args?: string[];
   /** The --certs-dir to pass (default: an empty temp folder, so plain HTTP). */
   certsDir?: string;
+  /**
+   * A command the server runs under, ending where deno's command line starts (e.g. `setpriv
+   * ... --`); it must exec deno in its own process, so that signals reach the server.
+   */
+  runUnder?: string[];
 }
 
 export interface TestServer {
@@ -88,8 +93,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
   const emptyCerts = opts.certsDir === undefined
     ? await Deno.makeTempDir({ prefix: "shale-e2e-certs-" })
     : undefined;
-  const child = new Deno.Command(Deno.execPath(), {
+  const under = opts.runUnder ?? [];
+  const child = new Deno.Command(under[0] ?? Deno.execPath(), {
     args: [
+      ...(under.length > 0 ? [...under.slice(1), Deno.execPath()] : []),
       "run",
       ...await shalePermissions(),
       MAIN,

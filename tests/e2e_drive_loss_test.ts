@@ -1,7 +1,8 @@
 /**
  * Drive loss on the running server (6 drives, EC:2: k = 4, write quorum 4): with m = 2 drives
- * removed (renamed away), emptied, made unreadable (a file in the directory's place: tests run as
- * root, where chmod 000 does not block), or failing every call with an I/O error (`ioerror`: the
+ * removed (renamed away), emptied, made unreadable (a file in the directory's place), denied
+ * (chmod 000; as root the server runs without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, through
+ * setpriv, since root ignores file modes), or failing every call with an I/O error (`ioerror`: the
  * server's test-only SHALE_TEST_FAULTY_DRIVES wraps its drives in FaultyDrive, switched through a
  * control file), every object reads back byte-exact and writes, overwrites and deletes continue;
  * with a third drive gone (or, for `ioerror`, failing too), requests fail fast with 503 SlowDown
@@ -26,7 +27,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { startServer, type TestServer } from "./_server.ts";
-import { allShardProblems, healThroughAdminApi } from "./_shards.ts";
+import { allShardProblems, healThroughAdminApi, shardProblems } from "./_shards.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
 
 const FIXED = Deno.env.get("SHALE_SEED");
@@ -51,7 +52,30 @@ function pick(seed: number, n: number, count: number): number[] {
   return [...out];
 }
 
-type Damage = "removed" | "emptied" | "unreadable" | "ioerror";
+type Damage = "removed" | "emptied" | "unreadable" | "denied" | "ioerror";
+
+/**
+ * `denied` needs a server that file modes stop. Root ignores them through two capabilities, so as
+ * root the server runs under setpriv without them (it keeps uid 0, so it still reads the Deno
+ * cache under /root). Root without setpriv cannot run the kind: the reason is printed.
+ */
+async function deniedRunUnder(): Promise<{ runUnder: string[] } | { skip: string }> {
+  if (Deno.uid() !== 0) return { runUnder: [] };
+  const caps = "-dac_override,-dac_read_search";
+  const runUnder = ["setpriv", `--inh-caps=${caps}`, `--bounding-set=${caps}`, "--"];
+  try {
+    const probe = await new Deno.Command(runUnder[0]!, {
+      args: [...runUnder.slice(1), "true"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (probe.success) return { runUnder };
+    return { skip: "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here" };
+  } catch {
+    return { skip: "running as root, and setpriv (util-linux) is not installed" };
+  }
+}
+const DENIED = await deniedRunUnder();
 
 /** How long the server may take to see a change of the fault control file (it polls it). */
 const FAULT_SWITCH_WAIT_MS_MAX = 10_000;
@@ -111,6 +135,11 @@ async function damage(
     return await faults.fail(i);
   }
   const path = s.drivePaths[i]!;
+  if (how === "denied") {
+    const mode = (await Deno.stat(path)).mode! & 0o7777;
+    await Deno.chmod(path, 0o000);
+    return () => Deno.chmod(path, mode);
+  }
   if (how === "emptied") {
     for (const e of [...Deno.readDirSync(path)]) {
       await Deno.remove(`${path}/${e.name}`, { recursive: true });
@@ -184,6 +213,7 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
     : undefined;
   const s = await startServer({
     drives: 6,
+    ...(how === "denied" && "runUnder" in DENIED ? { runUnder: DENIED.runUnder } : {}),
     env: {
       SHALE_STORAGE_CLASS_STANDARD: "EC:2",
       ...(controlDir !== undefined
@@ -250,6 +280,16 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
       "NoSuchKey",
     );
     await checkAll(s3, bucket, objects, "after writes while degraded");
+    if (how !== "emptied") {
+      // The damage held: what was written meanwhile is on the other drives only. (An emptied
+      // drive still works, and takes new writes.)
+      const missed = await shardProblems(s.drivePaths, bucket, "new/10");
+      assert.deepEqual(
+        missed.map((p) => p.replace(/:.*/s, "")),
+        [a, b].sort((x, y) => x - y).map((i) => `new/10 on drive ${i + 1}`),
+        missed.join("\n"),
+      );
+    }
 
     if (how !== "emptied") {
       // A third drive gone while two are out: beyond parity. Requests fail fast with 503
@@ -296,11 +336,15 @@ const WHAT: Record<Damage, string> = {
   removed: "removed",
   emptied: "emptied",
   unreadable: "unreadable",
+  denied: "denied (chmod 000)",
   ioerror: "failing with I/O errors",
 };
 
-for (const how of ["removed", "emptied", "unreadable", "ioerror"] as const) {
+if ("skip" in DENIED) console.log(`drive loss (denied): skipped: ${DENIED.skip}`);
+
+for (const how of ["removed", "emptied", "unreadable", "denied", "ioerror"] as const) {
   Deno.test({
+    ignore: how === "denied" && "skip" in DENIED,
     name: `with 2 of 6 drives ${WHAT[how]} objects read back and writes continue, a third fails ` +
       `fast, and heal restores every shard so that 2 other drives can go`,
     sanitizeResources: false,
