@@ -6,6 +6,7 @@ import { equal, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import vectors from "./testdata/format_v1.json" with { type: "json" };
 import { deriveStreamKey, encodeContext, type KeyContext, openSealedKey } from "./keys.ts";
+import { encodePartList, partsMac } from "./parts_mac.ts";
 import { createDecryptStream, createEncryptStream, encryptedSize } from "./stream.ts";
 import { equalBytes, pipeBytes } from "./_testing.ts";
 
@@ -59,4 +60,24 @@ Deno.test("streams match the known answers byte for byte and decrypt back", asyn
     );
     ok(equalBytes(back, plaintext));
   }
+});
+
+Deno.test("a part-format-2 stream key matches FORMAT.md's known answer", () => {
+  const v = vectors.partStreamKeyV2;
+  const derived = deriveStreamKey(fromHex(v.dataKey), {
+    iv: fromHex(v.iv),
+    partNumber: v.partNumber,
+    partFormat: 2,
+  });
+  equal(toHex(derived.key), v.key);
+  equal(toHex(derived.noncePrefix), v.noncePrefix);
+  // Another label than part format 1's key for the same data key, IV and part number.
+  ok(toHex(derived.key) !== vectors.streamKey.key);
+});
+
+Deno.test("the part list encoding and its MAC match FORMAT.md's known answer", () => {
+  const v = vectors.partsMac;
+  const parts = v.parts.map((p) => ({ ...p, iv: fromHex(p.iv) }));
+  equal(toHex(encodePartList(parts)), v.list);
+  equal(toHex(partsMac(fromHex(v.dataKey), parts)), v.mac);
 });

@@ -24,6 +24,7 @@ const MAGIC = utf8("SHSK");
 const SEALED_KEY_VERSION = 1;
 const KEK_INFO = utf8("shale sse kek v1");
 const STREAM_INFO = utf8("shale sse stream v1");
+const PART_STREAM_INFO_V2 = utf8("shale sse stream v2");
 const ZERO_NONCE = new Uint8Array(12);
 
 export type SseMode = "SSE-S3" | "SSE-KMS" | "SSE-C";
@@ -54,11 +55,14 @@ export function newStreamIv(): Uint8Array {
 
 /**
  * The key and nonce prefix of one stream: HKDF-SHA256(data key, salt = stream IV,
- * info = "shale sse stream v1" || u32(part number)). Part number 0 is a single-part object.
+ * info = label || u32(part number)). Part number 0 is a single-part object. The label is
+ * "shale sse stream v1", or with `partFormat: 2` (a part of an upload whose part list is MACed,
+ * FORMAT.md "Part list MAC") "shale sse stream v2", so that such a part never decrypts as part
+ * format 1, which has no MAC.
  */
 export function deriveStreamKey(
   dataKey: Uint8Array,
-  options: { iv: Uint8Array; partNumber: number },
+  options: { iv: Uint8Array; partNumber: number; partFormat?: 1 | 2 },
 ): StreamKey {
   assert(dataKey.length === KEY_BYTES, `Data key is ${dataKey.length} bytes`);
   assert(options.iv.length === STREAM_IV_BYTES, `Stream IV is ${options.iv.length} bytes`);
@@ -67,7 +71,9 @@ export function deriveStreamKey(
       options.partNumber < 2 ** 32,
     `Part number "${options.partNumber}"`,
   );
-  const info = concatBytes(STREAM_INFO, u32(options.partNumber));
+  const v2 = options.partFormat === 2;
+  assert(!v2 || options.partNumber > 0, "Part format 2 is for parts of multipart uploads");
+  const info = concatBytes(v2 ? PART_STREAM_INFO_V2 : STREAM_INFO, u32(options.partNumber));
   const okm = new Uint8Array(
     hkdfSync("sha256", dataKey, options.iv, info, KEY_BYTES + NONCE_PREFIX_BYTES),
   );

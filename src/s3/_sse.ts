@@ -12,13 +12,18 @@
  *   (part number bound into the stream key) whose random 16-byte IV is stored in front of the
  *   part's ciphertext, so a part uploaded twice never reuses a nonce and needs no record of its
  *   own.
+ * - The part list is not covered by any part's packages, so CompleteMultipartUpload binds it to
+ *   the data key (FORMAT.md "Part list MAC"): after the object layer commits, it reads each part's
+ *   IV, stores the IVs and HMAC(data key, [part number, stored size, IV]...) in the record, and
+ *   every read checks that MAC before it returns a byte. Parts of such uploads (part format 2)
+ *   derive their stream keys under another label, so the MAC cannot be removed by relabelling.
  * - The object layer hashes the plaintext (Content-MD5, x-amz-checksum-* and the SSE-S3 ETag are
  *   over what the client sent). The ETag of an SSE-C or SSE-KMS object or part is not that MD5
  *   (AWS: "not an MD5 digest of their object data"): it is the first 16 bytes of
  *   HMAC-SHA256(data key, "shale sse etag v1" || MD5), hex: stable, random-looking, and no
  *   fingerprint of the plaintext for anyone without the key.
  */
-import { SSE_RESEAL_PAGE_KEYS } from "../config/limits.ts";
+import { SSE_PART_IV_READS_CONCURRENT, SSE_RESEAL_PAGE_KEYS } from "../config/limits.ts";
 import { createHmac } from "node:crypto";
 import {
   ciphertextRange,
@@ -31,6 +36,7 @@ import {
   DecryptionFailed,
   deriveStreamKey,
   encryptedSize,
+  joinPartIvs,
   type Kms,
   newObjectKey,
   newStreamIv,
@@ -41,9 +47,13 @@ import {
   parseCustomerKey,
   parseEncryptionContext,
   parseServerSideEncryption,
+  partsMac,
+  splitPartIvs,
   splitRange,
   STREAM_IV_BYTES,
+  verifyPartsMac,
 } from "../crypto/mod.ts";
+import { ObjectNotFound } from "../object/errors.ts";
 import type {
   BodyTransform,
   ObjectInfo,
@@ -74,10 +84,17 @@ const META = {
   context: "sse-context",
   iv: "sse-iv",
   parts: "sse-parts",
+  partIvs: "sse-part-ivs",
+  partsMac: "sse-parts-mac",
 } as const;
 const FORMAT_VERSION = "1";
-/** `sse-parts` value: each part's stored bytes are its 16-byte stream IV then its stream. */
-const PARTS_IV_PREFIX = "iv-prefix";
+/**
+ * `sse-parts` values: each part's stored bytes are its 16-byte stream IV then its stream. Part
+ * format 2 also has the part-list MAC and derives part stream keys under its own label; part
+ * format 1 (uploads created before part-list MACs) has no MAC and reads as it always did.
+ */
+const PARTS_FORMAT_1 = "iv-prefix";
+const PARTS_FORMAT_2 = "iv-prefix-mac";
 
 /** An encrypted object's (or upload's) record, read from its internal metadata. */
 export interface SseInfo {
@@ -86,6 +103,12 @@ export interface SseInfo {
   iv?: Uint8Array;
   /** Parts carry their IV in front of their stream. */
   multipart: boolean;
+  /** Multipart: 2 when the part list is MACed (and part stream keys use the v2 label). */
+  partFormat: 1 | 2;
+  /** Part format 2, once CompleteMultipartUpload recorded them: the parts' IVs, concatenated. */
+  partIvs?: Uint8Array;
+  /** Part format 2, once CompleteMultipartUpload recorded it: the part-list MAC. */
+  partsMac?: Uint8Array;
 }
 
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
@@ -256,8 +279,12 @@ export async function newEncryption(
       new TextEncoder().encode(JSON.stringify(record.encryptionContext)),
     );
   }
-  if (where.multipart) internal[META.parts] = PARTS_IV_PREFIX;
-  return { dataKey, sse: { record, multipart: where.multipart === true }, internal };
+  if (where.multipart) internal[META.parts] = PARTS_FORMAT_2;
+  return {
+    dataKey,
+    sse: { record, multipart: where.multipart === true, partFormat: 2 },
+    internal,
+  };
 }
 
 /** The encryption recorded in an object's or upload's metadata, or undefined for none. */
@@ -282,10 +309,19 @@ export function sseOf(metadata: ObjectMetadata): SseInfo | undefined {
       : {}),
   };
   const iv = m[META.iv];
+  const parts = m[META.parts];
+  if (parts !== undefined && parts !== PARTS_FORMAT_1 && parts !== PARTS_FORMAT_2) {
+    throw new Error(`Unknown SSE part format "${parts}"`);
+  }
+  const partIvs = m[META.partIvs];
+  const mac = m[META.partsMac];
   return {
     record,
-    multipart: m[META.parts] === PARTS_IV_PREFIX,
+    multipart: parts !== undefined,
+    partFormat: parts === PARTS_FORMAT_1 ? 1 : 2,
     ...(iv !== undefined ? { iv: unb64(iv) } : {}),
+    ...(partIvs !== undefined ? { partIvs: unb64(partIvs) } : {}),
+    ...(mac !== undefined ? { partsMac: unb64(mac) } : {}),
   };
 }
 
@@ -346,7 +382,9 @@ export function partTransform(
   size: number,
 ): BodyTransform {
   const iv = newStreamIv();
-  const encrypt = createEncryptStream(deriveStreamKey(dataKey, { iv, partNumber }));
+  const encrypt = createEncryptStream(
+    deriveStreamKey(dataKey, { iv, partNumber, partFormat: sse.partFormat }),
+  );
   const prefix = new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       controller.enqueue(iv);
@@ -397,58 +435,99 @@ async function readExactly(stream: ReadableStream<Uint8Array>, n: number): Promi
   return out;
 }
 
+/** One piece of a concatenation: its streams are open; `begin` gives its bytes. */
+interface Piece {
+  begin(): Promise<ReadableStream<Uint8Array>>;
+  /** Closes its streams without reading them. */
+  cancel(reason: unknown): Promise<void>;
+}
+
 /**
  * The pieces' streams one after another. Piece i + 1 is opened when piece i starts, so the
  * reader (whose lock lasts while any of its streams is open) stays locked to the end, and at
- * most two pieces are open at once.
+ * most two pieces are open at once. When a piece fails, the next one is closed too: an open
+ * stream would hold the object's read lock for ever (and every write of the key behind it).
  */
-function concatStreams(
-  count: number,
-  open: (i: number) => () => Promise<ReadableStream<Uint8Array>>,
-): ReadableStream<Uint8Array> {
+function concatStreams(count: number, open: (i: number) => Piece): ReadableStream<Uint8Array> {
   let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let next = 0;
-  let pending: (() => Promise<ReadableStream<Uint8Array>>) | undefined = count > 0
-    ? open(0)
-    : undefined;
+  let pending: Piece | undefined = count > 0 ? open(0) : undefined;
+  const closeAll = async (reason: unknown) => {
+    const [c, p] = [current, pending];
+    current = undefined;
+    pending = undefined;
+    await c?.cancel(reason).catch(() => {});
+    await p?.cancel(reason).catch(() => {});
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      while (true) {
-        if (current === undefined) {
-          const start = pending;
-          if (start === undefined) {
-            controller.close();
-            return;
+      try {
+        while (true) {
+          if (current === undefined) {
+            const piece = pending;
+            if (piece === undefined) {
+              controller.close();
+              return;
+            }
+            next++;
+            pending = next < count ? open(next) : undefined;
+            current = (await piece.begin()).getReader();
           }
-          next++;
-          pending = next < count ? open(next) : undefined;
-          current = (await start()).getReader();
+          const { done, value } = await current.read();
+          if (done) {
+            current = undefined;
+            continue;
+          }
+          controller.enqueue(value);
+          return;
         }
-        const { done, value } = await current.read();
-        if (done) {
-          current = undefined;
-          continue;
-        }
-        controller.enqueue(value);
-        return;
+      } catch (e) {
+        await closeAll(e);
+        throw e;
       }
     },
-    async cancel(reason) {
-      await current?.cancel(reason);
-      await (await pending?.())?.cancel(reason);
-    },
+    cancel: closeAll,
   }, { highWaterMark: 0 });
 }
 
 /**
+ * The IVs of a part-format-2 object's parts once its part list (numbers, stored sizes, IVs, in
+ * order) matched its MAC; throws DecryptionFailed otherwise, and when the MAC is missing (a
+ * completion still adding it, or one interrupted: such an object is never read unauthenticated).
+ */
+export function authenticatedPartIvs(
+  info: ObjectInfo,
+  sse: SseInfo,
+  dataKey: Uint8Array,
+): Uint8Array[] {
+  if (sse.partIvs === undefined || sse.partsMac === undefined) {
+    throw new DecryptionFailed("The multipart object has no part-list MAC");
+  }
+  const ivs = splitPartIvs(sse.partIvs);
+  if (ivs.length !== info.parts.length || info.parts.length === 0) {
+    throw new DecryptionFailed(
+      `The object lists ${info.parts.length} parts and ${ivs.length} part IVs`,
+    );
+  }
+  verifyPartsMac(
+    dataKey,
+    info.parts.map((p, i) => ({ partNumber: p.partNumber, storedSize: p.size, iv: ivs[i]! })),
+    sse.partsMac,
+  );
+  return ivs;
+}
+
+/**
  * Plaintext bytes [offset, offset + length) of an encrypted object: only the packages the range
- * touches are read and decrypted. `info` is the object layer's (ciphertext sizes).
+ * touches are read and decrypted. `info` is the object layer's (ciphertext sizes). A part-format-2
+ * object's part list is checked against its MAC first (`partIvs`: already checked).
  */
 export function decryptRange(
   reader: ObjectReader,
   sse: SseInfo,
   dataKey: Uint8Array,
   range: { offset: number; length: number },
+  options: { partIvs?: Uint8Array[] } = {},
 ): ReadableStream<Uint8Array> {
   const info = reader.info;
   if (!sse.multipart) {
@@ -462,6 +541,9 @@ export function decryptRange(
     );
   }
   const parts = info.parts;
+  const partIvs = sse.partFormat === 2
+    ? options.partIvs ?? authenticatedPartIvs(info, sse, dataKey)
+    : undefined;
   const plainSizes = parts.map((p) => partPlainSize(p.size));
   const starts: number[] = [];
   let at = 0;
@@ -477,18 +559,38 @@ export function decryptRange(
     const start = starts[piece.part]!;
     const plain = plainSizes[piece.part]!;
     const span = ciphertextRange(plain, piece);
-    const ivStream = reader.stream(start, STREAM_IV_BYTES);
     const data = reader.stream(start + STREAM_IV_BYTES + span.offset, span.length);
-    return async () => {
-      let iv: Uint8Array;
-      try {
-        iv = await readExactly(ivStream, STREAM_IV_BYTES);
-      } catch (e) {
-        await data.cancel(e).catch(() => {});
-        throw e;
-      }
-      const key = deriveStreamKey(dataKey, { iv, partNumber: part.partNumber });
-      return data.pipeThrough(createDecryptStream(key, { plainSize: plain, range: piece }));
+    const decrypt = (iv: Uint8Array, partFormat: 1 | 2) =>
+      data.pipeThrough(
+        createDecryptStream(
+          deriveStreamKey(dataKey, { iv, partNumber: part.partNumber, partFormat }),
+          { plainSize: plain, range: piece },
+        ),
+      );
+    const iv = partIvs?.[piece.part];
+    if (iv !== undefined) {
+      return {
+        begin: () => Promise.resolve(decrypt(iv, 2)),
+        cancel: (reason) => data.cancel(reason),
+      };
+    }
+    // Part format 1: the IV is the part's first 16 bytes.
+    const ivStream = reader.stream(start, STREAM_IV_BYTES);
+    return {
+      async begin() {
+        let iv: Uint8Array;
+        try {
+          iv = await readExactly(ivStream, STREAM_IV_BYTES);
+        } catch (e) {
+          await data.cancel(e).catch(() => {});
+          throw e;
+        }
+        return decrypt(iv, 1);
+      },
+      async cancel(reason) {
+        await ivStream.cancel(reason).catch(() => {});
+        await data.cancel(reason);
+      },
     };
   });
 }
@@ -556,17 +658,37 @@ export async function plaintextReader(
     key: where.key,
     customerKey,
   });
+  const logged = { requestId: ctx.requestId, bucket: where.bucket, key: where.key };
+  let partIvs: Uint8Array[] | undefined;
+  if (sse.multipart && sse.partFormat === 2) {
+    // Before any header or byte: the sizes HEAD shows come from the part list too.
+    try {
+      partIvs = authenticatedPartIvs(reader.info, sse, dataKey);
+    } catch (e) {
+      logDecryptionFailure(e, logged);
+      throw e;
+    }
+  }
   return {
     info: plainInfo(reader.info),
     sse,
     customerKey,
     stream: (offset, length) =>
-      loggedFailure(decryptRange(reader, sse, dataKey, { offset, length }), {
-        requestId: ctx.requestId,
-        bucket: where.bucket,
-        key: where.key,
-      }),
+      loggedFailure(
+        decryptRange(reader, sse, dataKey, { offset, length }, partIvs ? { partIvs } : {}),
+        logged,
+      ),
   };
+}
+
+function logDecryptionFailure(
+  e: unknown,
+  where: { requestId: string; bucket: string; key: string },
+): void {
+  logger.error("An encrypted object failed to decrypt", {
+    ...where,
+    error: e instanceof Error ? e.message : String(e),
+  });
 }
 
 /**
@@ -585,10 +707,7 @@ function loggedFailure(
         if (done) controller.close();
         else controller.enqueue(value);
       } catch (e) {
-        logger.error("An encrypted object failed to decrypt", {
-          ...where,
-          error: e instanceof Error ? e.message : String(e),
-        });
+        logDecryptionFailure(e, where);
         controller.error(e);
       }
     },
@@ -596,6 +715,83 @@ function loggedFailure(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * CompleteMultipartUpload's second step for a part-format-2 upload (FORMAT.md "Part list MAC"):
+ * `info` is the object the object layer just committed. Reads each part's IV prefix (at most
+ * SSE_PART_IV_READS_CONCURRENT at once) from that very version, then stores the IVs and the MAC
+ * in its record, unless another write replaced it meanwhile (then there is nothing to add to).
+ */
+export async function addPartListMac(
+  objects: ObjectLayer,
+  info: ObjectInfo,
+  dataKey: Uint8Array,
+): Promise<void> {
+  let reader: ObjectReader;
+  try {
+    reader = await objects.openObject(info.bucket, info.key);
+  } catch (e) {
+    if (e instanceof ObjectNotFound) return; // deleted since: nothing to add to
+    throw e;
+  }
+  const internal = info.metadata.internal;
+  let ivs: Uint8Array[];
+  try {
+    if (reader.info.etag !== info.etag || !sameRecord(reader.info.metadata.internal, internal)) {
+      return;
+    }
+    ivs = await readPartIvs(reader);
+  } finally {
+    reader.close();
+  }
+  const mac = partsMac(
+    dataKey,
+    info.parts.map((p, i) => ({ partNumber: p.partNumber, storedSize: p.size, iv: ivs[i]! })),
+  );
+  await objects.putObjectInternal(
+    info.bucket,
+    info.key,
+    { ...internal, [META.partIvs]: b64(joinPartIvs(ivs)), [META.partsMac]: b64(mac) },
+    { etag: info.etag, internal },
+  );
+}
+
+function sameRecord(
+  a: Record<string, string> | undefined,
+  b: Record<string, string> | undefined,
+): boolean {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k]);
+}
+
+/** Every part's 16-byte IV prefix, in part order, read from the reader's pinned version. */
+async function readPartIvs(reader: ObjectReader): Promise<Uint8Array[]> {
+  const parts = reader.info.parts;
+  const starts: number[] = [];
+  let at = 0;
+  for (const p of parts) {
+    starts.push(at);
+    at += p.size;
+  }
+  const ivs: Uint8Array[] = new Array(parts.length);
+  // A stream never read keeps the reader's lock (and its version) while IV reads come and go.
+  const hold = reader.stream(0, 0);
+  let next = 0;
+  const worker = async () => {
+    while (next < parts.length) {
+      const i = next++;
+      ivs[i] = await readExactly(reader.stream(starts[i]!, STREAM_IV_BYTES), STREAM_IV_BYTES);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(SSE_PART_IV_READS_CONCURRENT, parts.length) }, worker),
+    );
+  } finally {
+    await hold.cancel();
+  }
+  return ivs;
 }
 
 /** Metadata without the source's encryption record (a copy gets its own). */

@@ -6,7 +6,14 @@
 import { equal, notEqual, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { sha256Hex, signRequestForTest } from "../auth/testing.ts";
-import { Kms } from "../crypto/mod.ts";
+import {
+  createEncryptStream,
+  deriveStreamKey,
+  Kms,
+  newObjectKey,
+  newStreamIv,
+} from "../crypto/mod.ts";
+import { pipeBytes } from "../crypto/_testing.ts";
 import { openObjectLayer } from "../object/mod.ts";
 import type { ObjectLayer, ObjectMetadata } from "../object/types.ts";
 import { setLogSink } from "../util/logger.ts";
@@ -69,6 +76,7 @@ function signed(
 
 interface Fixture {
   objects: ObjectLayer;
+  kms: Kms;
   handle: S3Handler;
   call: (req: Request) => Promise<Response>;
 }
@@ -91,7 +99,7 @@ async function withServer(
   setLogSink(() => {});
   try {
     equal((await call(signed("PUT", "/tamper"))).status, 200);
-    await fn({ objects, handle, call });
+    await fn({ objects, kms, handle, call });
   } finally {
     setLogSink((line) => console.error(line));
     await objects.close();
@@ -289,4 +297,288 @@ Deno.test("SSE-C keys over HTTP from anywhere are accepted with SHALE_SSE_C_ALLO
       equal(res.status, 200, JSON.stringify(option));
     }, option);
   }
+});
+
+// Multipart: the part list is MACed under the data key (FORMAT.md "Part list MAC").
+
+const MiB = 1024 * 1024;
+
+/** A multipart upload through the handler; `headers` go on every request (SSE-C) or only on Create. */
+async function putMultipart(
+  f: Fixture,
+  key: string,
+  parts: Uint8Array<ArrayBuffer>[],
+  headers: Record<string, string> = SSE_S3,
+  options: { completeHeaders?: Record<string, string> } = {},
+): Promise<Response> {
+  const created = await f.call(signed("POST", `/tamper/${key}?uploads`, { headers }));
+  equal(created.status, 200);
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await created.text())![1]!;
+  const query = `uploadId=${encodeURIComponent(uploadId)}`;
+  const perPart = "x-amz-server-side-encryption-customer-key" in headers ? headers : {};
+  const etags: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const res = await f.call(
+      signed("PUT", `/tamper/${key}?partNumber=${i + 1}&${query}`, {
+        body: parts[i]!,
+        headers: perPart,
+      }),
+    );
+    equal(res.status, 200, await res.text());
+    etags.push(res.headers.get("etag")!);
+  }
+  const xml = "<CompleteMultipartUpload>" +
+    etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join(
+      "",
+    ) +
+    "</CompleteMultipartUpload>";
+  return await f.call(
+    signed("POST", `/tamper/${key}?${query}`, {
+      body: new TextEncoder().encode(xml),
+      headers: options.completeHeaders ?? perPart,
+    }),
+  );
+}
+
+interface StoredPart {
+  partNumber: number;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Writes a multipart object again through the object layer, as someone with the drives could:
+ * its stored parts (changed by `parts`) under their numbers, and its record (changed by
+ * `internal`). Unchanged, the copy is the same object.
+ */
+async function rewriteMultipart(
+  objects: ObjectLayer,
+  key: string,
+  change: {
+    parts?: (stored: StoredPart[]) => StoredPart[];
+    internal?: (m: Record<string, string>) => Record<string, string>;
+  },
+): Promise<void> {
+  const r = await objects.openObject("tamper", key);
+  const stored: StoredPart[] = [];
+  let at = 0;
+  for (const p of r.info.parts) {
+    stored.push({ partNumber: p.partNumber, bytes: await readAll(r.stream(at, p.size)) });
+    at += p.size;
+  }
+  r.close();
+  const internal = { ...r.info.metadata.internal };
+  const metadata = { ...r.info.metadata, internal: change.internal?.(internal) ?? internal };
+  const parts = change.parts?.(stored) ?? stored;
+  const uploadId = await objects.newMultipartUpload("tamper", key, { metadata });
+  const done = [];
+  for (const p of parts) {
+    const info = await objects.putObjectPart(
+      "tamper",
+      key,
+      uploadId,
+      p.partNumber,
+      new Blob([p.bytes]).stream(),
+      { size: p.bytes.length },
+    );
+    done.push({ partNumber: p.partNumber, etag: info.etag });
+  }
+  await objects.completeMultipartUpload("tamper", key, uploadId, done, {});
+}
+
+function multipartBody(seed: number): { parts: Uint8Array<ArrayBuffer>[]; whole: Uint8Array } {
+  const parts = [bytes(5 * MiB, seed), bytes(5 * MiB + 3, seed + 1), bytes(PACKAGE + 7, seed + 2)];
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (whole.set(p, o), o + p.length), 0);
+  return { parts, whole };
+}
+
+const ivsOf = (m: Record<string, string>) =>
+  Uint8Array.from(atob(m["sse-part-ivs"]!), (c) => c.charCodeAt(0));
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+
+Deno.test("a dropped, swapped or re-IVed part of a multipart object fails before any byte", async () => {
+  await withServer(async (f) => {
+    const { parts, whole } = multipartBody(SEED + 20);
+    equal((await putMultipart(f, "mp", parts)).status, 200);
+    const info = await f.objects.getObjectInfo("tamper", "mp");
+    equal(info.metadata.internal?.["sse-parts"], "iv-prefix-mac");
+    equal(ivsOf(info.metadata.internal!).length, 3 * 16);
+    equal(info.metadata.internal?.["sse-parts-mac"]?.length, 44);
+    const intact = await getOutcome(f, "mp");
+    equal(intact.failed, false);
+    ok(
+      intact.delivered.length === whole.length && intact.delivered.every((b, i) => b === whole[i]),
+    );
+
+    const cases: Array<[string, Parameters<typeof rewriteMultipart>[2]]> = [
+      ["part 2 dropped", { parts: (s) => [s[0]!, s[2]!] }],
+      ["part 2 and its IV dropped", {
+        parts: (s) => [s[0]!, s[2]!],
+        internal: (m) => {
+          const ivs = ivsOf(m);
+          return {
+            ...m,
+            "sse-part-ivs": b64(new Uint8Array([...ivs.subarray(0, 16), ...ivs.subarray(32)])),
+          };
+        },
+      }],
+      ["the last part dropped", { parts: (s) => s.slice(0, 2) }],
+      ["parts 1 and 2 swapped with their IVs", {
+        parts: (s) => [
+          { partNumber: 1, bytes: s[1]!.bytes },
+          { partNumber: 2, bytes: s[0]!.bytes },
+          s[2]!,
+        ],
+        internal: (m) => {
+          const ivs = ivsOf(m);
+          return {
+            ...m,
+            "sse-part-ivs": b64(
+              new Uint8Array([
+                ...ivs.subarray(16, 32),
+                ...ivs.subarray(0, 16),
+                ...ivs.subarray(32),
+              ]),
+            ),
+          };
+        },
+      }],
+      ["part 2's IV changed", {
+        internal: (m) => {
+          const ivs = ivsOf(m);
+          ivs[20]! ^= 1;
+          return { ...m, "sse-part-ivs": b64(ivs) };
+        },
+      }],
+      ["part 3 renumbered 4", {
+        parts: (s) => [s[0]!, s[1]!, { partNumber: 4, bytes: s[2]!.bytes }],
+      }],
+      ["the MAC removed", {
+        internal: (m) => {
+          const { "sse-parts-mac": _, ...rest } = m;
+          return rest;
+        },
+      }],
+    ];
+    for (const [what, change] of cases) {
+      equal((await putMultipart(f, "mp", parts)).status, 200);
+      await rewriteMultipart(f.objects, "mp", change);
+      const lines: string[] = [];
+      setLogSink((line) => lines.push(line));
+      const outcome = await getOutcome(f, "mp");
+      equal(outcome.status, 500, what);
+      assertFailedSafely(outcome, whole, what);
+      equal(outcome.delivered.length, 0, what);
+      const head = await f.call(signed("HEAD", "/tamper/mp"));
+      equal(head.status, 500, `${what}: HEAD`);
+      ok(lines.some((l) => l.includes("failed to decrypt") && l.includes('"key":"mp"')), what);
+      setLogSink(() => {});
+    }
+
+    // Relabelled as part format 1 (no MAC): its parts' stream keys differ, every package fails.
+    equal((await putMultipart(f, "mp", parts)).status, 200);
+    await rewriteMultipart(f.objects, "mp", {
+      internal: (m) => {
+        const { "sse-parts-mac": _, "sse-part-ivs": __, ...rest } = m;
+        return { ...rest, "sse-parts": "iv-prefix" };
+      },
+    });
+    const relabelled = await getOutcome(f, "mp");
+    assertFailedSafely(relabelled, whole, "relabelled as part format 1");
+    equal(relabelled.delivered.length, 0);
+
+    // A bit flipped in part 1's bytes, the list intact: that part's package fails. (The read
+    // fails with part 2 already opened; it must close it, or the object's read lock is held
+    // for ever and the next write of the key below never starts.)
+    equal((await putMultipart(f, "mp", parts)).status, 200);
+    await rewriteMultipart(f.objects, "mp", {
+      parts: (s) => {
+        const flipped = s[0]!.bytes.slice();
+        flipped[16 + 3 * (PACKAGE + 16) + 5]! ^= 0x40;
+        return [{ partNumber: 1, bytes: flipped }, s[1]!, s[2]!];
+      },
+    });
+    assertFailedSafely(await getOutcome(f, "mp"), whole, "a bit flipped in part 1");
+
+    // The same object written again unchanged reads back whole: the harness itself is sound.
+    equal((await putMultipart(f, "mp", parts)).status, 200);
+    await rewriteMultipart(f.objects, "mp", {});
+    const again = await getOutcome(f, "mp");
+    equal(again.failed, false);
+    ok(again.delivered.length === whole.length && again.delivered.every((b, i) => b === whole[i]));
+  });
+});
+
+Deno.test("a multipart object written before part-list MACs (part format 1) still reads", async () => {
+  await withServer(async (f) => {
+    const { parts, whole } = multipartBody(SEED + 30);
+    // What CreateMultipartUpload and UploadPart stored before: the v1 stream label, no MAC.
+    const { dataKey, record } = await newObjectKey({ mode: "SSE-S3" }, {
+      bucket: "tamper",
+      object: "old",
+      kms: f.kms,
+    });
+    const internal = {
+      "sse": "1",
+      "sse-mode": "SSE-S3",
+      "sse-key-id": record.keyId,
+      "sse-sealed-key": b64(record.sealedKey),
+      "sse-parts": "iv-prefix",
+    };
+    const uploadId = await f.objects.newMultipartUpload("tamper", "old", {
+      metadata: { user: {}, internal },
+    });
+    const done = [];
+    for (let i = 0; i < parts.length; i++) {
+      const iv = newStreamIv();
+      const stream = await pipeBytes(
+        parts[i]!,
+        createEncryptStream(deriveStreamKey(dataKey, { iv, partNumber: i + 1 })),
+      );
+      const stored = new Uint8Array([...iv, ...stream]);
+      const p = await f.objects.putObjectPart(
+        "tamper",
+        "old",
+        uploadId,
+        i + 1,
+        new Blob([stored]).stream(),
+        { size: stored.length },
+      );
+      done.push({ partNumber: i + 1, etag: p.etag });
+    }
+    await f.objects.completeMultipartUpload("tamper", "old", uploadId, done, {});
+    const got = await getOutcome(f, "old");
+    equal(got.failed, false);
+    ok(got.delivered.length === whole.length && got.delivered.every((b, i) => b === whole[i]));
+    const ranged = await f.call(
+      signed("GET", "/tamper/old", { headers: { range: `bytes=${5 * MiB - 9}-${5 * MiB + 99}` } }),
+    );
+    equal(ranged.status, 206);
+    const slice = new Uint8Array(await ranged.arrayBuffer());
+    ok(slice.every((b, i) => b === whole[5 * MiB - 9 + i]));
+  });
+});
+
+Deno.test("CompleteMultipartUpload of an SSE-C upload needs the upload's key", async () => {
+  await withServer(async (f) => {
+    const { parts, whole } = multipartBody(SEED + 40);
+    const ssec = randomCustomerKeyHeaders();
+    const missing = await putMultipart(f, "c", parts, ssec, { completeHeaders: {} });
+    equal(missing.status, 400);
+    ok((await missing.text()).includes("<Code>InvalidRequest</Code>"));
+    const wrong = await putMultipart(f, "c", parts, ssec, {
+      completeHeaders: randomCustomerKeyHeaders(),
+    });
+    equal(wrong.status, 400);
+    ok((await wrong.text()).includes("<Code>InvalidRequest</Code>"));
+    equal((await f.call(signed("HEAD", "/tamper/c", { headers: ssec }))).status, 404);
+    const right = await putMultipart(f, "c", parts, ssec);
+    equal(right.status, 200, await right.text());
+    const got = await getOutcome(f, "c", ssec);
+    equal(got.failed, false);
+    ok(got.delivered.length === whole.length && got.delivered.every((b, i) => b === whole[i]));
+    // SSE-C headers on the completion of an upload that is not SSE-C.
+    const notC = await putMultipart(f, "s3", parts, SSE_S3, { completeHeaders: ssec });
+    equal(notC.status, 400);
+  });
 });

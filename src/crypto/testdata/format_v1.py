@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Known-answer vectors for src/crypto/FORMAT.md, version 1, written from the grammar alone
+"""Known-answer vectors for src/crypto/FORMAT.md, version 1 (with part format 2's stream label and
+part-list MAC), written from the grammar alone
 (Python's hmac/hashlib for HKDF-SHA256 and the `cryptography` package for ChaCha20-Poly1305), so
 that format_test.ts checks the TypeScript against an independent implementation.
 
@@ -27,6 +28,10 @@ def hkdf(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
 
 def u32(n: int) -> bytes:
     return n.to_bytes(4, "big")
+
+
+def u64(n: int) -> bytes:
+    return n.to_bytes(8, "big")
 
 
 def lp(b: bytes) -> bytes:
@@ -73,6 +78,16 @@ for size in [0, 1, P, 2 * P + 100]:
     streams.append({"plainSize": size, "cipherSize": len(ct),
                     "sha256": hashlib.sha256(ct).hexdigest(),
                     "head": ct[:48].hex()})
+# Part format 2: a part's stream key under the second label, and the part-list MAC.
+okm2 = hkdf(data_key, iv, b"shale sse stream v2" + u32(3), 39)
+mac_key = hkdf(data_key, b"", b"shale sse parts mac v1", 32)
+parts = [(1, 16 + 5 * 1024 * 1024 + 80 * T, bytes([0xA1] * 16)),
+         (3, 16 + 7 + T, bytes(range(0x30, 0x40))),
+         (70000, 2 ** 33 + 5, iv)]
+parts_list = b"shale-sse-parts-v1" + u32(len(parts))
+for number, size, part_iv in parts:
+    parts_list += u32(number) + u64(size) + part_iv
+parts_mac = hmac.new(mac_key, parts_list, hashlib.sha256).digest()
 print(json.dumps({
     "comment": "Produced by format_v1.py from FORMAT.md; plaintext byte i is (7i + 3) mod 256",
     "sealedKey": {"master": master.hex(), "context": ctx, "dataKey": data_key.hex(),
@@ -80,4 +95,10 @@ print(json.dumps({
     "streamKey": {"dataKey": data_key.hex(), "iv": iv.hex(), "partNumber": 3,
                   "key": stream_key.hex(), "noncePrefix": prefix.hex()},
     "streams": streams,
+    "partStreamKeyV2": {"dataKey": data_key.hex(), "iv": iv.hex(), "partNumber": 3,
+                        "key": okm2[:32].hex(), "noncePrefix": okm2[32:].hex()},
+    "partsMac": {"dataKey": data_key.hex(),
+                 "parts": [{"partNumber": n, "storedSize": size, "iv": v.hex()}
+                           for n, size, v in parts],
+                 "list": parts_list.hex(), "mac": parts_mac.hex()},
 }, indent=2))

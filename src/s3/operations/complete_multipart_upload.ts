@@ -13,12 +13,20 @@ import { quoteEtag, xmlResponse } from "../_respond.ts";
 import { readXmlBody } from "../_xml_body.ts";
 import { children, childText, parseXml, S3_XMLNS, XmlWriter } from "../xml.ts";
 import { uploadIdParam } from "./_part.ts";
+import { openUploadKey } from "./upload_part.ts";
+import { addPartListMac, customerKeyOf, setSseHeaders, sseOf } from "../_sse.ts";
 
-import { setSseHeaders, sseOf } from "../_sse.ts";
 /**
  * CompleteMultipartUpload: the part list must be non-empty, ascending (InvalidPartOrder), name
  * uploaded parts with their ETags (InvalidPart), and every part but the last must be at least
  * 5 MiB (EntityTooSmall); the object layer checks the last two under the upload's lock.
+ *
+ * An encrypted upload's part list is then MACed under its data key (_sse.ts, FORMAT.md "Part list
+ * MAC"), so the data key is opened before anything is committed: for SSE-C that needs the
+ * upload's key in the request. Unlike AWS: AWS requires the SSE-C headers on completion only when
+ * the upload has a checksum algorithm or a bucket policy asks for them; we always do. The AWS SDKs
+ * send them (lib-storage, boto3's s3transfer since 0.7.0, aws CLI v2 releases since October 2023,
+ * minio-go v7); older aws CLI releases do not, and their SSE-C multipart uploads are refused here.
  */
 export async function completeMultipartUpload(ctx: RequestContext): Promise<Response> {
   const uploadId = uploadIdParam(ctx);
@@ -57,16 +65,40 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   for (let i = 1; i < parts.length; i++) {
     if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) throw new S3Error("InvalidPartOrder");
   }
-  const info = await ctx.objects.completeMultipartUpload(
-    ctx.bucket,
-    ctx.key,
-    uploadId,
-    parts,
-    {
-      ...(conditions !== undefined ? { conditions } : {}),
-      verify: (sums, type, count) => checkObjectChecksums(ctx.headers, sums, type, count),
-    },
-  );
+  const sse = sseOf(upload.metadata);
+  const customerKey = await customerKeyOf(ctx);
+  if (customerKey !== undefined && sse?.record.mode !== "SSE-C") {
+    throw new S3Error("InvalidRequest", {
+      message: "The multipart upload was not initiated with Server Side Encryption with " +
+        "Customer provided keys.",
+    });
+  }
+  let dataKey: Uint8Array | undefined;
+  if (sse?.multipart === true && sse.partFormat === 2) {
+    if (sse.record.mode === "SSE-C" && customerKey === undefined) {
+      throw new S3Error("InvalidRequest", {
+        message: "The multipart upload initiate requested encryption. Subsequent part requests " +
+          "must include the appropriate encryption parameters.",
+      });
+    }
+    dataKey = await openUploadKey(ctx, sse, customerKey);
+  }
+  let info;
+  try {
+    info = await ctx.objects.completeMultipartUpload(
+      ctx.bucket,
+      ctx.key,
+      uploadId,
+      parts,
+      {
+        ...(conditions !== undefined ? { conditions } : {}),
+        verify: (sums, type, count) => checkObjectChecksums(ctx.headers, sums, type, count),
+      },
+    );
+    if (dataKey !== undefined) await addPartListMac(ctx.objects, info, dataKey);
+  } finally {
+    dataKey?.fill(0);
+  }
   const w = new XmlWriter().open("CompleteMultipartUploadResult", { xmlns: S3_XMLNS });
   const host = ctx.headers.get("host") ?? ctx.url.host;
   w.leaf("Location", `${ctx.url.protocol}//${host}/${ctx.bucket}/${encodeKey(ctx.key)}`);
@@ -74,7 +106,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
   writeChecksumElements(w, info.checksums, info.checksumType);
   w.close();
   const headers = new Headers();
-  setSseHeaders(headers, sseOf(upload.metadata));
+  setSseHeaders(headers, sse, customerKey);
   return xmlResponse(w, { headers });
 }
 
