@@ -86,6 +86,7 @@ const META = {
   parts: "sse-parts",
   partIvs: "sse-part-ivs",
   partsMac: "sse-parts-mac",
+  bucketKeyEnabled: "sse-bucket-key-enabled",
 } as const;
 const FORMAT_VERSION = "1";
 /**
@@ -109,6 +110,29 @@ export interface SseInfo {
   partIvs?: Uint8Array;
   /** Part format 2, once CompleteMultipartUpload recorded it: the part-list MAC. */
   partsMac?: Uint8Array;
+  /**
+   * SSE-KMS written with an S3 Bucket Key asked for (x-amz-server-side-encryption-bucket-key-enabled
+   * or the bucket's BucketKeyEnabled). Recorded and echoed only: every object has its own data key
+   * whatever it says, so it changes nothing cryptographically (README).
+   */
+  bucketKeyEnabled: boolean;
+}
+
+/** What a write asks for: the data key's request and, for SSE-KMS, the S3 Bucket Key flag. */
+export type EncryptionRequest = ObjectKeyRequest & { readonly bucketKeyEnabled?: boolean };
+
+const BUCKET_KEY_HEADER = "x-amz-server-side-encryption-bucket-key-enabled";
+
+/** x-amz-server-side-encryption-bucket-key-enabled: true or false (any case), else 400. */
+function bucketKeyHeaderOf(headers: Headers): boolean | undefined {
+  const value = headers.get(BUCKET_KEY_HEADER);
+  if (value === null) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "false") return v === "true";
+  throw new S3Error("InvalidArgument", {
+    message: `${BUCKET_KEY_HEADER} must be true or false`,
+    extra: { ArgumentName: BUCKET_KEY_HEADER, ArgumentValue: value },
+  });
 }
 
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
@@ -181,6 +205,8 @@ function kmsOf(ctx: RequestContext): Kms {
 export interface BucketEncryption {
   algorithm: "AES256" | "aws:kms";
   keyId?: string;
+  /** Rule/BucketKeyEnabled as given (AWS applies it to SSE-KMS writes). */
+  bucketKeyEnabled?: boolean;
 }
 
 export async function bucketEncryptionOf(
@@ -192,7 +218,9 @@ export async function bucketEncryptionOf(
 
 /**
  * The encryption a write asks for: SSE-C headers, x-amz-server-side-encryption (with the SSE-KMS
- * key id and context), or else the bucket's default encryption; undefined for none.
+ * key id and context), or else the bucket's default encryption; undefined for none. An SSE-KMS
+ * write takes x-amz-server-side-encryption-bucket-key-enabled, or else the bucket's
+ * BucketKeyEnabled (as AWS: the object-level setting overrides the bucket's); other modes ignore it.
  */
 export async function requestedEncryption(
   ctx: RequestContext,
@@ -201,8 +229,9 @@ export async function requestedEncryption(
     /** Where the SSE fields are, when not the request's headers (PostObject's form). */
     headers?: Headers;
   } = {},
-): Promise<ObjectKeyRequest | undefined> {
+): Promise<EncryptionRequest | undefined> {
   const headers = options.headers ?? ctx.headers;
+  const bucketKey = bucketKeyHeaderOf(headers);
   const customerKey = await customerKeyOf(ctx, { headers });
   const header = headers.get("x-amz-server-side-encryption");
   const keyIdHeader = headers.get("x-amz-server-side-encryption-aws-kms-key-id");
@@ -226,7 +255,12 @@ export async function requestedEncryption(
     if (def === undefined) return undefined;
     kmsOf(ctx);
     if (def.algorithm === "AES256") return { mode: "SSE-S3" };
-    return def.keyId === undefined ? { mode: "SSE-KMS" } : { mode: "SSE-KMS", keyId: def.keyId };
+    const bucketKeyEnabled = bucketKey ?? def.bucketKeyEnabled;
+    return {
+      mode: "SSE-KMS",
+      ...(def.keyId !== undefined ? { keyId: def.keyId } : {}),
+      ...(bucketKeyEnabled !== undefined ? { bucketKeyEnabled } : {}),
+    };
   }
   const mode = await guarded(() => parseServerSideEncryption(header));
   const kms = kmsOf(ctx);
@@ -247,17 +281,22 @@ export async function requestedEncryption(
   const encryptionContext = contextHeader === null
     ? undefined
     : await guarded(() => parseEncryptionContext(contextHeader));
+  const bucketKeyEnabled = bucketKey ??
+    (options.useBucketDefault === false
+      ? undefined
+      : (await bucketEncryptionOf(ctx))?.bucketKeyEnabled);
   return {
     mode: "SSE-KMS",
     ...(keyId !== undefined ? { keyId } : {}),
     ...(encryptionContext !== undefined ? { encryptionContext } : {}),
+    ...(bucketKeyEnabled !== undefined ? { bucketKeyEnabled } : {}),
   };
 }
 
 /** A new data key for `request` and the internal metadata recording it (without a stream IV). */
 export async function newEncryption(
   ctx: RequestContext,
-  request: ObjectKeyRequest,
+  request: EncryptionRequest,
   where: { bucket: string; key: string; multipart?: boolean },
 ): Promise<{ dataKey: Uint8Array; sse: SseInfo; internal: Record<string, string> }> {
   const kms = request.mode === "SSE-C" ? ctx.options.sse?.kms : kmsOf(ctx);
@@ -280,9 +319,11 @@ export async function newEncryption(
     );
   }
   if (where.multipart) internal[META.parts] = PARTS_FORMAT_2;
+  const bucketKeyEnabled = request.mode === "SSE-KMS" && request.bucketKeyEnabled === true;
+  if (bucketKeyEnabled) internal[META.bucketKeyEnabled] = "true";
   return {
     dataKey,
-    sse: { record, multipart: where.multipart === true, partFormat: 2 },
+    sse: { record, multipart: where.multipart === true, partFormat: 2, bucketKeyEnabled },
     internal,
   };
 }
@@ -319,6 +360,7 @@ export function sseOf(metadata: ObjectMetadata): SseInfo | undefined {
     record,
     multipart: parts !== undefined,
     partFormat: parts === PARTS_FORMAT_1 ? 1 : 2,
+    bucketKeyEnabled: m[META.bucketKeyEnabled] === "true",
     ...(iv !== undefined ? { iv: unb64(iv) } : {}),
     ...(partIvs !== undefined ? { partIvs: unb64(partIvs) } : {}),
     ...(mac !== undefined ? { partsMac: unb64(mac) } : {}),
@@ -620,6 +662,8 @@ export function setSseHeaders(
         b64(new TextEncoder().encode(JSON.stringify(record.encryptionContext))),
       );
     }
+    // AWS sends it only when true.
+    if ("record" in sse && sse.bucketKeyEnabled) headers.set(BUCKET_KEY_HEADER, "true");
   }
 }
 

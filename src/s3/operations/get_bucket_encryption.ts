@@ -14,6 +14,10 @@ export async function getBucketEncryption(ctx: RequestContext): Promise<Response
   const w = new XmlWriter().open("ServerSideEncryptionConfiguration", { xmlns: S3_XMLNS });
   w.open("Rule").open("ApplyServerSideEncryptionByDefault").leaf("SSEAlgorithm", config.algorithm);
   if (config.keyId !== undefined) w.leaf("KMSMasterKeyID", `arn:aws:kms:${config.keyId}`);
-  w.close().close().close();
+  w.close();
+  if (config.bucketKeyEnabled !== undefined) {
+    w.leaf("BucketKeyEnabled", String(config.bucketKeyEnabled));
+  }
+  w.close().close();
   return xmlResponse(w);
 }

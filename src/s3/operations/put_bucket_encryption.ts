@@ -8,8 +8,9 @@ import { normalizeKeyId } from "../../crypto/mod.ts";
 
 /**
  * PutBucketEncryption: the bucket's default encryption, applied to writes that ask for none.
- * One rule, SSEAlgorithm AES256 or aws:kms (with an optional KMSMasterKeyID); anything else is
- * MalformedXML, as MinIO. Stored as JSON in the bucket's "encryption" config.
+ * One rule, SSEAlgorithm AES256 or aws:kms (with an optional KMSMasterKeyID) and an optional
+ * BucketKeyEnabled; anything else is MalformedXML, as MinIO. Stored as JSON in the bucket's
+ * "encryption" config.
  */
 export async function putBucketEncryption(ctx: RequestContext): Promise<Response> {
   await ctx.objects.getBucketInfo(ctx.bucket);
@@ -31,6 +32,13 @@ export async function putBucketEncryption(ctx: RequestContext): Promise<Response
       : { algorithm, keyId: normalizeKeyId(keyId) };
   } else {
     throw new S3Error("MalformedXML");
+  }
+  // Rule/BucketKeyEnabled: stored and returned; SSE-KMS writes inherit it (_sse.ts). It changes
+  // nothing cryptographically: every object has its own data key.
+  const bucketKey = childText(rules[0]!, "BucketKeyEnabled")?.trim();
+  if (bucketKey !== undefined) {
+    if (bucketKey !== "true" && bucketKey !== "false") throw new S3Error("MalformedXML");
+    config.bucketKeyEnabled = bucketKey === "true";
   }
   const kms = ctx.options.sse?.kms;
   if (kms === undefined) {
