@@ -1046,3 +1046,189 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a server keyed by SHALE_KMS_SECRET_KEY_FILE: shale admin kms, the KMS admin API, bad keys",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "shale-kms-file-" });
+    const keyFile = `${dir}/kms.key`;
+    // As MinIO's MINIO_KMS_SECRET_KEY_FILE: name:base64, a trailing newline is fine.
+    await Deno.writeTextFile(keyFile, `file-key:${b64(MASTER)}\n`);
+    const server = await startServer({ drives: 4, env: { SHALE_KMS_SECRET_KEY_FILE: keyFile } });
+    const s3 = clientFor(server);
+    const decoder = new TextDecoder();
+    /** `shale admin kms ...` as a separate process, as an operator runs it. */
+    const shale = async (...args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "admin", ...args],
+        env: {
+          SHALE_ENDPOINT: server.endpoint,
+          SHALE_ROOT_USER: server.accessKey,
+          SHALE_ROOT_PASSWORD: server.secretKey,
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return {
+        code: out.code,
+        stdout: decoder.decode(out.stdout),
+        stderr: decoder.decode(out.stderr),
+      };
+    };
+    try {
+      await t.step("GET /minio/admin/v3/kms/status names the key from the file", async () => {
+        const res = await fetchSigned(server, "GET", "/minio/admin/v3/kms/status", "");
+        equal(res.status, 200);
+        deepEqual(await res.json(), { backend: "builtin", defaultKeyId: "file-key", keys: 1 });
+        // Unsigned: refused.
+        equal((await fetch(`${server.endpoint}/minio/admin/v3/kms/status`)).status, 403);
+      });
+
+      await t.step("shale admin kms key create, list and status", async () => {
+        const created = await shale("kms", "key", "create", "tenant-b");
+        equal(created.code, 0, created.stderr);
+        equal((JSON.parse(created.stdout) as { name: string }).name, "tenant-b");
+        const listed = await shale("kms", "key", "list");
+        equal(listed.code, 0, listed.stderr);
+        deepEqual(
+          (JSON.parse(listed.stdout) as Array<{ name: string; isDefault: boolean }>)
+            .map((k) => [k.name, k.isDefault]).sort(),
+          [["file-key", true], ["tenant-b", false]],
+        );
+        const status = await shale("kms", "key", "status", "tenant-b");
+        equal(status.code, 0, status.stderr);
+        deepEqual(JSON.parse(status.stdout), { "key-id": "tenant-b" });
+        const defaultStatus = await shale("kms", "key", "status");
+        deepEqual(JSON.parse(defaultStatus.stdout), { "key-id": "file-key" });
+        const overall = await shale("kms", "status");
+        deepEqual(JSON.parse(overall.stdout), {
+          backend: "builtin",
+          defaultKeyId: "file-key",
+          keys: 2,
+        });
+        const missing = await shale("kms", "key", "status", "no-such-key");
+        equal(missing.code, 1);
+        ok(missing.stderr.includes("404") && missing.stderr.includes("KMS.NotFoundException"));
+        const again = await shale("kms", "key", "create", "tenant-b");
+        equal(again.code, 1);
+        ok(again.stderr.includes("KMS.AlreadyExistsException"), again.stderr);
+        const usage = await shale("kms", "key", "create");
+        equal(usage.code, 2);
+      });
+
+      await t.step("objects encrypt under the file's key and the created one", async () => {
+        await s3.send(new CreateBucketCommand({ Bucket: "filekms" }));
+        const body = bytesOf(PACKAGE + 3, SEED + 31);
+        for (
+          const [key, sse] of [
+            ["s3", { ServerSideEncryption: "AES256" as const }],
+            ["kms", { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: "tenant-b" }],
+          ] as const
+        ) {
+          await s3.send(new PutObjectCommand({ Bucket: "filekms", Key: key, Body: body, ...sse }));
+          deepEqual(await getBytes(s3, { Bucket: "filekms", Key: key }), body);
+        }
+        equal(
+          (await s3.send(new HeadObjectCommand({ Bucket: "filekms", Key: "kms" }))).SSEKMSKeyId,
+          "arn:aws:kms:tenant-b",
+        );
+      });
+
+      await t.step(
+        "an unknown KMS key is KMS.NotFoundException on PutBucketEncryption and CreateMultipartUpload",
+        async () => {
+          const unknown = { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: "no-such-key" };
+          equal(
+            await errorCode(
+              s3.send(
+                new PutBucketEncryptionCommand({
+                  Bucket: "filekms",
+                  ServerSideEncryptionConfiguration: {
+                    Rules: [{
+                      ApplyServerSideEncryptionByDefault: {
+                        SSEAlgorithm: "aws:kms",
+                        KMSMasterKeyID: "no-such-key",
+                      },
+                    }],
+                  },
+                }),
+              ),
+            ),
+            "KMS.NotFoundException",
+          );
+          equal(
+            await errorCode(s3.send(new GetBucketEncryptionCommand({ Bucket: "filekms" }))),
+            "ServerSideEncryptionConfigurationNotFoundError",
+          );
+          const create = s3.send(
+            new CreateMultipartUploadCommand({ Bucket: "filekms", Key: "mp", ...unknown }),
+          );
+          equal(await errorCode(create), "KMS.NotFoundException");
+          // The status is 400, as AWS.
+          const raw = await fetchSigned(server, "POST", "/filekms/mp?uploads", "", {
+            "x-amz-server-side-encryption": "aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id": "no-such-key",
+          });
+          equal(raw.status, 400);
+          ok((await raw.text()).includes("<Code>KMS.NotFoundException</Code>"));
+        },
+      );
+
+      await t.step("a wrong copy-source SSE-C key is 403 AccessDenied", async () => {
+        const k1 = customerKey();
+        const k2 = customerKey();
+        const body = bytesOf(5 * MiB + 9, SEED + 32);
+        await s3.send(
+          new PutObjectCommand({ Bucket: "filekms", Key: "c", Body: body, ...k1.params }),
+        );
+        equal(
+          await errorCode(
+            s3.send(
+              new CopyObjectCommand({
+                Bucket: "filekms",
+                Key: "c-copy",
+                CopySource: "filekms/c",
+                ...copySourceKey(k2.params),
+              }),
+            ),
+          ),
+          "AccessDenied",
+        );
+        const created = await s3.send(
+          new CreateMultipartUploadCommand({ Bucket: "filekms", Key: "c-mp" }),
+        );
+        equal(
+          await errorCode(
+            s3.send(
+              new UploadPartCopyCommand({
+                Bucket: "filekms",
+                Key: "c-mp",
+                UploadId: created.UploadId,
+                PartNumber: 1,
+                CopySource: "filekms/c",
+                ...copySourceKey(k2.params),
+              }),
+            ),
+          ),
+          "AccessDenied",
+        );
+        // The right key copies.
+        await s3.send(
+          new CopyObjectCommand({
+            Bucket: "filekms",
+            Key: "c-copy",
+            CopySource: "filekms/c",
+            ...copySourceKey(k1.params),
+          }),
+        );
+        deepEqual(await getBytes(s3, { Bucket: "filekms", Key: "c-copy" }), body);
+      });
+    } finally {
+      s3.destroy();
+      equal(await server.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

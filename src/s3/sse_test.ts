@@ -286,6 +286,44 @@ Deno.test("SSE-C keys over plain HTTP are refused unless the client is on loopba
   });
 });
 
+Deno.test("SSE-C keys over plain HTTP from elsewhere are refused on GET, HEAD and copies too", async () => {
+  await withServer(async (f) => {
+    const ssec = randomCustomerKeyHeaders();
+    const body = bytes(10, SEED);
+    equal((await f.call(signed("PUT", "/tamper/kept", { body, headers: ssec }))).status, 200);
+    const remote = { remoteAddress: "192.0.2.7:5000" };
+    const get = await f.handle(signed("GET", "/tamper/kept", { headers: ssec }), remote);
+    equal(get.status, 400);
+    const text = await get.text();
+    ok(text.includes("<Code>InvalidRequest</Code>") && text.includes("secure connection"), text);
+    const head = await f.handle(signed("HEAD", "/tamper/kept", { headers: ssec }), remote);
+    equal(head.status, 400);
+    equal(await head.text(), "");
+    // The copy-source key is a key too.
+    const copySource = Object.fromEntries(
+      Object.entries(ssec).map(([k, v]) => [k.replace("x-amz-", "x-amz-copy-source-"), v]),
+    );
+    const copy = await f.handle(
+      signed("PUT", "/tamper/copy", {
+        headers: { "x-amz-copy-source": "/tamper/kept", ...copySource },
+      }),
+      remote,
+    );
+    equal(copy.status, 400);
+    ok((await copy.text()).includes("secure connection"));
+    // From loopback the same requests work.
+    const local = await f.handle(signed("GET", "/tamper/kept", { headers: ssec }), {
+      remoteAddress: "127.0.0.1:5000",
+    });
+    equal(local.status, 200);
+    ok(equalBody(new Uint8Array(await local.arrayBuffer()), body));
+  });
+});
+
+function equalBody(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 Deno.test("SSE-C keys over HTTP from anywhere are accepted with SHALE_SSE_C_ALLOW_HTTP or TLS", async () => {
   const ssec = randomCustomerKeyHeaders();
   for (const option of [{ allowHttpCustomerKeys: true }, { tls: true }]) {
