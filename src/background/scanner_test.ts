@@ -1,6 +1,7 @@
 /**
  * The heal scanner and heal sequences over memory drives (6 drives, EC:2): an emptied drive is
- * refilled by a walk, progress counts what was healed, closing stops a slow walk at once.
+ * refilled by a walk, progress counts what was healed, closing stops a slow walk at once, a walk
+ * keeps to objectsPerSecondMax.
  */
 import assert from "node:assert/strict";
 import { BucketNotFound } from "../object/errors.ts";
@@ -177,3 +178,65 @@ Deno.test("shallow walks find lost and short shard files; the periodic deep walk
   assert.equal(await needsHeal(layer), 0);
   await layer.close();
 });
+
+Deno.test("a scanner walk checks at most objectsPerSecondMax objects a second", async () => {
+  // 20 small objects in two buckets, all on a drive about to be emptied: each is healed.
+  const drives = Array.from({ length: 6 }, (_, i) => new MemoryDrive(`mem://r${i + 1}`));
+  const layer = await openObjectLayerOn(drives, { standardParity: 2 });
+  const perBucket = 10;
+  for (const bucket of ["one", "two"]) {
+    await layer.makeBucket(bucket);
+    for (let i = 0; i < perBucket; i++) {
+      await layer.putObject(bucket, `r/${i}`, new Blob(["rate"]).stream(), {
+        size: 4,
+        metadata: { user: {} },
+      });
+    }
+  }
+  const n = 2 * perBucket;
+  const walk = async (rate: number, sampleAtMs?: number) => {
+    await empty(drives[3]!);
+    const totals = new HealTotals();
+    const scanner = new HealScanner(layer, { objectsPerSecondMax: rate, totals });
+    const t = performance.now();
+    const walked = scanner.walk();
+    let sampled: { atMs: number; scanned: number } | undefined;
+    if (sampleAtMs !== undefined) {
+      await new Promise((r) => setTimeout(r, sampleAtMs));
+      sampled = { atMs: performance.now() - t, scanned: totals.counters.scanned };
+    }
+    const c = await walked;
+    const ms = performance.now() - t;
+    assert.equal(c.scanned, n);
+    assert.equal(c.healed, n);
+    assert.equal(await needsHealOf(layer, perBucket), 0);
+    return { ms, sampled };
+  };
+  // At 10 a second, 20 objects are spread over 2 s: 1.9 s from the first to the last at least,
+  // and by any time τ at most ⌊τ / 100 ms⌋ + 1 of them checked (the first at 0 ms, then one
+  // every 100 ms; 11 by about 1,050 ms).
+  const slow = await walk(10, 1_050);
+  assert.ok(slow.sampled !== undefined);
+  const { atMs, scanned } = slow.sampled;
+  console.log(
+    `rate 10: ${n} objects in ${Math.round(slow.ms)} ms, ${scanned} by ${Math.round(atMs)} ms`,
+  );
+  assert.ok(slow.ms >= 1_900, `${n} objects at 10 a second took ${slow.ms} ms`);
+  assert.ok(scanned <= Math.floor(atMs / 100) + 1, `${scanned} objects by ${atMs} ms`);
+  assert.ok(scanned >= 1, "the walk had begun");
+  // At 1,000 a second the same work is done well inside that: the time above is the rate's.
+  const fast = await walk(1_000);
+  console.log(`rate 1000: ${n} objects in ${Math.round(fast.ms)} ms`);
+  assert.ok(fast.ms < 1_000, `${n} objects at 1,000 a second took ${fast.ms} ms`);
+  await layer.close();
+});
+
+async function needsHealOf(layer: ShaleObjectLayer, perBucket: number): Promise<number> {
+  let n = 0;
+  for (const bucket of ["one", "two"]) {
+    for (let i = 0; i < perBucket; i++) {
+      if ((await healObject(layer, bucket, `r/${i}`)).state !== "ok") n++;
+    }
+  }
+  return n;
+}
