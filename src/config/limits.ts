@@ -79,6 +79,8 @@ export const ERASURE_SET_DRIVES_MIN = 2;
 export const ERASURE_SET_DRIVES_MAX = 16;
 /** A metadata record is at most this large (it may hold inline data and many parts). */
 export const METADATA_RECORD_BYTES_MAX = 16 * MiB;
+/** A part's note (BodyTransform.note, kept in its part record: the SSE layer's base64 stream IV). */
+export const PART_NOTE_CHARS_MAX = 256;
 /** Versions kept in one metadata record (MinIO: 10,000 by default). */
 export const VERSIONS_PER_OBJECT_MAX = 10_000;
 
@@ -145,11 +147,6 @@ export const KMS_KEYS_MAX = 1000;
 export const KMS_KEY_VERSIONS_MAX = 1000;
 /** Objects listed per page when SSE key rotation re-seals data keys (AWS's ListObjects page). */
 export const SSE_RESEAL_PAGE_KEYS = 1000;
-/**
- * CompleteMultipartUpload of an encrypted upload reads each part's 16-byte IV (one erasure block
- * read each) to MAC the part list, at most this many at once. No AWS equivalent.
- */
-export const SSE_PART_IV_READS_CONCURRENT = 8;
 /** KMS key-store entries listed per page at start-up (AWS's ListObjects page). */
 export const KMS_STORE_PAGE_KEYS = 1000;
 /** DeleteObjects deletes at most this many keys at once (bounded parallelism per request). */

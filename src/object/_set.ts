@@ -17,6 +17,7 @@ import {
   INLINE_DATA_BYTES_MAX,
   METADATA_RECORD_BYTES_MAX,
   OBJECT_SIZE_BYTES_MAX,
+  PART_NOTE_CHARS_MAX,
   PART_SIZE_BYTES_MAX,
   PART_SIZE_BYTES_MIN,
   PUT_OBJECT_SIZE_BYTES_MAX,
@@ -1070,7 +1071,9 @@ export class ErasureSet {
         modTimeMs: Date.now(),
         checksums: digest.raw,
         partDir: data.dataDir,
+        note: opts.transform?.note ?? "",
       };
+      assert(rec.note.length <= PART_NOTE_CHARS_MAX, "A part's note is too long");
       const bytes = encodePartRecord(rec);
       const metaPath = `${dir}/part.${partNumber}.meta`;
       const done = await Promise.all(this.slots.map(async (d, i) => {
@@ -1247,6 +1250,9 @@ export class ErasureSet {
         up.checksumAlg !== undefined ? checksumType : undefined,
         chosen.length,
       );
+      const sealed = await opts.seal?.(
+        chosen.map((c) => ({ partNumber: c.rec.number, size: c.rec.size, note: c.rec.note })),
+      );
       const g = geometry(this.n, up.m);
       const dataDir = crypto.randomUUID();
       const dir = uploadDir(bucket, key, uploadId);
@@ -1284,7 +1290,10 @@ export class ErasureSet {
           bitrot: BITROT_HIGHWAY256,
         },
         parts,
-        metadata: up.metadata,
+        metadata: sealed === undefined ? up.metadata : metadataToPairs({
+          ...pairsToMetadata(up.metadata),
+          internal: { ...pairsToMetadata(up.metadata).internal, ...sealed },
+        }),
         tags: up.tags,
       };
       if (checksumType !== undefined) base.checksumType = checksumType;

@@ -226,3 +226,51 @@ Deno.test("complete honours conditions and full-object CRCs combine the parts", 
     await c.cleanup();
   }
 });
+
+Deno.test("part notes reach seal at completion, whose metadata lands in the same commit", async () => {
+  const c = await fsCluster(4);
+  try {
+    const l = c.layer;
+    await l.makeBucket("bkt");
+    const id = await l.newMultipartUpload("bkt", "k", {
+      metadata: { user: {}, internal: { keep: "1", over: "old" } },
+    });
+    const identity = () => ({
+      stream: new TransformStream<Uint8Array, Uint8Array>(),
+      storedSize: -1,
+    });
+    const p1 = randomBytes(5 * MiB, SEED), p2 = randomBytes(7, SEED + 1);
+    const i1 = await l.putObjectPart("bkt", "k", id, 1, bodyOf(p1), {
+      size: p1.length,
+      transform: { ...identity(), note: "one" },
+    });
+    const i2 = await l.putObjectPart("bkt", "k", id, 2, bodyOf(p2), { size: p2.length });
+    const parts = [{ partNumber: 1, etag: i1.etag }, { partNumber: 2, etag: i2.etag }];
+    // A seal that throws refuses the completion: nothing is committed, the upload stays.
+    await assert.rejects(
+      () =>
+        l.completeMultipartUpload("bkt", "k", id, parts, {
+          seal: () => {
+            throw new Error("no");
+          },
+        }),
+      /no/,
+    );
+    await assert.rejects(() => l.getObjectInfo("bkt", "k"), ObjectNotFound);
+    let seen: unknown;
+    const info = await l.completeMultipartUpload("bkt", "k", id, parts, {
+      seal: (ps) => {
+        seen = ps;
+        return { over: "new", mac: "m" };
+      },
+    });
+    assert.deepEqual(seen, [
+      { partNumber: 1, size: p1.length, note: "one" },
+      { partNumber: 2, size: p2.length, note: "" },
+    ]);
+    assert.deepEqual(info.metadata.internal, { keep: "1", over: "new", mac: "m" });
+    assert.deepEqual((await l.getObjectInfo("bkt", "k")).metadata.internal, info.metadata.internal);
+  } finally {
+    await c.cleanup();
+  }
+});

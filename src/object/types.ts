@@ -15,6 +15,20 @@ export interface CompleteOptions {
    * completion (the client's x-amz-checksum-* header names the whole object's checksum).
    */
   verify?: (checksums: ChecksumSet, type: ChecksumType | undefined, parts: number) => void;
+  /**
+   * Called with the parts chosen, in order (stored sizes, their writers' notes), after `verify`
+   * and before anything is committed; what it returns is added to the object's internal metadata
+   * in the same commit (the SSE layer's part-list MAC). Throwing refuses the completion.
+   */
+  seal?: (parts: SealedPart[]) => Record<string, string> | Promise<Record<string, string>>;
+}
+
+export interface SealedPart {
+  partNumber: number;
+  /** Bytes as stored (after the part's transform). */
+  size: number;
+  /** BodyTransform.note of the part's upload, "" for none. */
+  note: string;
 }
 export type StorageClass = "STANDARD" | "REDUCED_REDUNDANCY";
 
@@ -47,6 +61,11 @@ export interface BodyTransform {
   storedSize: number;
   /** The ETag to store instead of the hex MD5 of the body (SSE-C and SSE-KMS). */
   etag?: (md5: Uint8Array) => string;
+  /**
+   * A part's only: kept in its part record and handed to CompleteOptions.seal at completion (the
+   * SSE layer's stream IV), at most PART_NOTE_CHARS_MAX characters.
+   */
+  note?: string;
 }
 
 export interface PartInfo {

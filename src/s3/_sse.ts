@@ -23,7 +23,7 @@
  *   HMAC-SHA256(data key, "shale sse etag v1" || MD5), hex: stable, random-looking, and no
  *   fingerprint of the plaintext for anyone without the key.
  */
-import { SSE_PART_IV_READS_CONCURRENT, SSE_RESEAL_PAGE_KEYS } from "../config/limits.ts";
+import { SSE_RESEAL_PAGE_KEYS } from "../config/limits.ts";
 import { createHmac } from "node:crypto";
 import {
   ciphertextRange,
@@ -53,17 +53,18 @@ import {
   STREAM_IV_BYTES,
   verifyPartsMac,
 } from "../crypto/mod.ts";
-import { ObjectNotFound } from "../object/errors.ts";
 import type {
   BodyTransform,
   ObjectInfo,
   ObjectLayer,
   ObjectMetadata,
   ObjectReader,
+  SealedPart,
 } from "../object/types.ts";
 import type { RequestContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
 import { logger } from "../util/logger.ts";
+import { fromBase64, toBase64 } from "../util/checksums.ts";
 
 /** What the server was started with. */
 export interface SseOptions {
@@ -135,7 +136,7 @@ function bucketKeyHeaderOf(headers: Headers): boolean | undefined {
   });
 }
 
-const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+const b64 = toBase64; // (not String.fromCharCode(...b): 10,000 part IVs are 160,000 arguments)
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 /** Translates crypto errors into S3 errors; DecryptionFailed becomes InternalError (logged). */
@@ -436,6 +437,8 @@ export function partTransform(
     stream: { writable: encrypt.writable, readable: encrypt.readable.pipeThrough(prefix) },
     storedSize: size < 0 ? -1 : STREAM_IV_BYTES + encryptedSize(size),
     ...(sse.record.mode === "SSE-S3" ? {} : { etag: keyedEtag(dataKey) }),
+    // Kept in the part's record until completion, which MACs the part list with it.
+    ...(sse.partFormat === 2 ? { note: b64(iv) } : {}),
   };
 }
 
@@ -542,7 +545,10 @@ export function authenticatedPartIvs(
   sse: SseInfo,
   dataKey: Uint8Array,
 ): Uint8Array[] {
-  if (sse.partIvs === undefined || sse.partsMac === undefined) {
+  // An SSE-C upload completed without its key (AWS does not ask for it) has IVs but no MAC: each
+  // part still authenticates its own packages (FORMAT.md "Part list MAC").
+  const unmacced = sse.record.mode === "SSE-C" && sse.partIvs !== undefined;
+  if (sse.partIvs === undefined || (sse.partsMac === undefined && !unmacced)) {
     throw new DecryptionFailed("The multipart object has no part-list MAC");
   }
   const ivs = splitPartIvs(sse.partIvs);
@@ -551,6 +557,7 @@ export function authenticatedPartIvs(
       `The object lists ${info.parts.length} parts and ${ivs.length} part IVs`,
     );
   }
+  if (sse.partsMac === undefined) return ivs;
   verifyPartsMac(
     dataKey,
     info.parts.map((p, i) => ({ partNumber: p.partNumber, storedSize: p.size, iv: ivs[i]! })),
@@ -762,80 +769,33 @@ function loggedFailure(
 }
 
 /**
- * CompleteMultipartUpload's second step for a part-format-2 upload (FORMAT.md "Part list MAC"):
- * `info` is the object the object layer just committed. Reads each part's IV prefix (at most
- * SSE_PART_IV_READS_CONCURRENT at once) from that very version, then stores the IVs and the MAC
- * in its record, unless another write replaced it meanwhile (then there is nothing to add to).
+ * CompleteMultipartUpload's seal for a part-format-2 upload (FORMAT.md "Part list MAC"): the parts'
+ * IVs come from their records (UploadPart noted them), so the IVs and the MAC are committed with
+ * the object, in the same record write. Without `dataKey` (an SSE-C completion that did not send
+ * the key) only the IVs are stored.
  */
-export async function addPartListMac(
-  objects: ObjectLayer,
-  info: ObjectInfo,
-  dataKey: Uint8Array,
-): Promise<void> {
-  let reader: ObjectReader;
-  try {
-    reader = await objects.openObject(info.bucket, info.key);
-  } catch (e) {
-    if (e instanceof ObjectNotFound) return; // deleted since: nothing to add to
-    throw e;
-  }
-  const internal = info.metadata.internal;
-  let ivs: Uint8Array[];
-  try {
-    if (reader.info.etag !== info.etag || !sameRecord(reader.info.metadata.internal, internal)) {
-      return;
+export function sealPartList(
+  dataKey: Uint8Array | undefined,
+): (parts: SealedPart[]) => Record<string, string> {
+  return (parts) => {
+    const ivs = parts.map((p) => {
+      const iv = fromBase64(p.note);
+      if (iv?.length !== STREAM_IV_BYTES) {
+        throw new S3Error("InvalidPart", {
+          message: `Part ${p.partNumber} has no record of its encryption: upload it again.`,
+        });
+      }
+      return iv;
+    });
+    const sealed: Record<string, string> = { [META.partIvs]: b64(joinPartIvs(ivs)) };
+    if (dataKey !== undefined) {
+      sealed[META.partsMac] = b64(partsMac(
+        dataKey,
+        parts.map((p, i) => ({ partNumber: p.partNumber, storedSize: p.size, iv: ivs[i]! })),
+      ));
     }
-    ivs = await readPartIvs(reader);
-  } finally {
-    reader.close();
-  }
-  const mac = partsMac(
-    dataKey,
-    info.parts.map((p, i) => ({ partNumber: p.partNumber, storedSize: p.size, iv: ivs[i]! })),
-  );
-  await objects.putObjectInternal(
-    info.bucket,
-    info.key,
-    { ...internal, [META.partIvs]: b64(joinPartIvs(ivs)), [META.partsMac]: b64(mac) },
-    { etag: info.etag, internal },
-  );
-}
-
-function sameRecord(
-  a: Record<string, string> | undefined,
-  b: Record<string, string> | undefined,
-): boolean {
-  const ka = Object.keys(a ?? {});
-  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k]);
-}
-
-/** Every part's 16-byte IV prefix, in part order, read from the reader's pinned version. */
-async function readPartIvs(reader: ObjectReader): Promise<Uint8Array[]> {
-  const parts = reader.info.parts;
-  const starts: number[] = [];
-  let at = 0;
-  for (const p of parts) {
-    starts.push(at);
-    at += p.size;
-  }
-  const ivs: Uint8Array[] = new Array(parts.length);
-  // A stream never read keeps the reader's lock (and its version) while IV reads come and go.
-  const hold = reader.stream(0, 0);
-  let next = 0;
-  const worker = async () => {
-    while (next < parts.length) {
-      const i = next++;
-      ivs[i] = await readExactly(reader.stream(starts[i]!, STREAM_IV_BYTES), STREAM_IV_BYTES);
-    }
+    return sealed;
   };
-  try {
-    await Promise.all(
-      Array.from({ length: Math.min(SSE_PART_IV_READS_CONCURRENT, parts.length) }, worker),
-    );
-  } finally {
-    await hold.cancel();
-  }
-  return ivs;
 }
 
 /** Metadata without the source's encryption record (a copy gets its own). */

@@ -597,26 +597,74 @@ Deno.test("a multipart object written before part-list MACs (part format 1) stil
   });
 });
 
-Deno.test("CompleteMultipartUpload of an SSE-C upload needs the upload's key", async () => {
+Deno.test("an SSE-C completion MACs the part list with the key, and without it stores only the IVs", async () => {
   await withServer(async (f) => {
     const { parts, whole } = multipartBody(SEED + 40);
     const ssec = randomCustomerKeyHeaders();
-    const missing = await putMultipart(f, "c", parts, ssec, { completeHeaders: {} });
-    equal(missing.status, 400);
-    ok((await missing.text()).includes("<Code>InvalidRequest</Code>"));
+    // Another key than the upload's: 400, nothing committed.
     const wrong = await putMultipart(f, "c", parts, ssec, {
       completeHeaders: randomCustomerKeyHeaders(),
     });
     equal(wrong.status, 400);
     ok((await wrong.text()).includes("<Code>InvalidRequest</Code>"));
     equal((await f.call(signed("HEAD", "/tamper/c", { headers: ssec }))).status, 404);
+    const readsWhole = async () => {
+      const got = await getOutcome(f, "c", ssec);
+      equal(got.failed, false);
+      ok(got.delivered.length === whole.length && got.delivered.every((b, i) => b === whole[i]));
+    };
+    // With the key: IVs and MAC.
     const right = await putMultipart(f, "c", parts, ssec);
     equal(right.status, 200, await right.text());
-    const got = await getOutcome(f, "c", ssec);
-    equal(got.failed, false);
-    ok(got.delivered.length === whole.length && got.delivered.every((b, i) => b === whole[i]));
+    let internal = (await f.objects.getObjectInfo("tamper", "c")).metadata.internal!;
+    equal(ivsOf(internal).length, 3 * 16);
+    equal(internal["sse-parts-mac"]?.length, 44);
+    await readsWhole();
+    // Without it (AWS does not ask; s3transfer before 0.7 does not send it): IVs only, reads.
+    const missing = await putMultipart(f, "c", parts, ssec, { completeHeaders: {} });
+    equal(missing.status, 200, await missing.text());
+    internal = (await f.objects.getObjectInfo("tamper", "c")).metadata.internal!;
+    equal(ivsOf(internal).length, 3 * 16);
+    equal(internal["sse-parts-mac"], undefined);
+    await readsWhole();
+    // Each part still authenticates its own packages: a changed IV fails before any byte.
+    await rewriteMultipart(f.objects, "c", {
+      internal: (m) => {
+        const ivs = ivsOf(m);
+        ivs[20]! ^= 1;
+        return { ...m, "sse-part-ivs": b64(ivs) };
+      },
+    });
+    const reIved = await getOutcome(f, "c", ssec);
+    assertFailedSafely(reIved, whole, "an SSE-C part's IV changed");
     // SSE-C headers on the completion of an upload that is not SSE-C.
     const notC = await putMultipart(f, "s3", parts, SSE_S3, { completeHeaders: ssec });
     equal(notC.status, 400);
+  });
+});
+
+Deno.test("a part uploaded without its IV note cannot complete a part-format-2 upload", async () => {
+  await withServer(async (f) => {
+    const created = await f.call(signed("POST", "/tamper/nonote?uploads", { headers: SSE_S3 }));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await created.text())![1]!;
+    // Stored straight through the object layer, as no UploadPart would: no note.
+    const p = await f.objects.putObjectPart(
+      "tamper",
+      "nonote",
+      uploadId,
+      1,
+      new Blob([new Uint8Array(100)]).stream(),
+      { size: 100 },
+    );
+    const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${p.etag}"` +
+      "</ETag></Part></CompleteMultipartUpload>";
+    const res = await f.call(
+      signed("POST", `/tamper/nonote?uploadId=${encodeURIComponent(uploadId)}`, {
+        body: new TextEncoder().encode(xml),
+      }),
+    );
+    equal(res.status, 400);
+    ok((await res.text()).includes("<Code>InvalidPart</Code>"));
+    equal((await f.call(signed("HEAD", "/tamper/nonote"))).status, 404);
   });
 });

@@ -329,6 +329,11 @@ export function decodeUploadRecord(bytes: Uint8Array): UploadRecord {
 
 export interface PartFileRecord extends PartRecord {
   partDir: string;
+  /**
+   * What the writer of the part asked to keep with it until completion (BodyTransform.note; the
+   * SSE layer's stream IV), "" for none. Version 1 records have none.
+   */
+  note: string;
 }
 
 export function encodePartRecord(p: PartFileRecord): Uint8Array {
@@ -336,11 +341,13 @@ export function encodePartRecord(p: PartFileRecord): Uint8Array {
   w.u32(p.number).u64(p.size).str(p.etag).u64(p.modTimeMs);
   writeChecksums(w, p.checksums);
   w.str(p.partDir);
-  return sealRecord("SHLP", 1, w.finish());
+  w.str(p.note);
+  return sealRecord("SHLP", 2, w.finish());
 }
 
 export function decodePartRecord(bytes: Uint8Array): PartFileRecord {
-  const r = new ByteReader(openRecord("SHLP", [1], bytes).payload);
+  const { version, payload } = openRecord("SHLP", [1, 2], bytes);
+  const r = new ByteReader(payload);
   const out: PartFileRecord = {
     number: r.u32(),
     size: r.u64(),
@@ -348,6 +355,7 @@ export function decodePartRecord(bytes: Uint8Array): PartFileRecord {
     modTimeMs: r.u64(),
     checksums: readChecksums(r),
     partDir: r.str(),
+    note: version >= 2 ? r.str() : "",
   };
   r.end();
   return out;

@@ -105,5 +105,6 @@ Deno.test("format, bucket, upload and part records round-trip", () => {
   };
   assert.deepEqual(decodeUploadRecord(encodeUploadRecord(u)), u);
   const p = { number: 9, size: 10, etag: "e", modTimeMs: 3, checksums: {}, partDir: "pd" };
-  assert.deepEqual(decodePartRecord(encodePartRecord(p)), p);
+  assert.deepEqual(decodePartRecord(encodePartRecord({ ...p, note: "iv" })), { ...p, note: "iv" });
+  assert.deepEqual(decodePartRecord(encodePartRecord({ ...p, note: "" })), { ...p, note: "" });
 });

@@ -2,13 +2,10 @@
 tests/e2e_sse_test.ts). Same environment and JSON report as boto3_suite.py, plus SHALE_KMS_KEY_ID.
 """
 
-import base64
 import hashlib
 import os
 
 import boto3
-import boto3.exceptions
-import s3transfer
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -81,44 +78,6 @@ def check_4():
            "key 2")
 
 
-def s3transfer_sends_ssec_on_complete():
-    """s3transfer passes the SSE-C key to CompleteMultipartUpload since 0.7.0 (its changelog)."""
-    version = tuple(int(x) for x in s3transfer.__version__.split(".")[:2])
-    return version >= (0, 7)
-
-
-def upload_ssec_by_parts(path, key, config):
-    """What upload_file does, with the SSE-C key on CompleteMultipartUpload too. Older botocore
-    (Debian 12's 1.29) has no SSECustomer* parameters on CompleteMultipartUpload: the headers are
-    added as the request is signed."""
-    key_headers = {
-        "x-amz-server-side-encryption-customer-algorithm": "AES256",
-        "x-amz-server-side-encryption-customer-key": base64.b64encode(KEY1).decode(),
-        "x-amz-server-side-encryption-customer-key-MD5":
-            base64.b64encode(hashlib.md5(KEY1).digest()).decode(),
-    }
-
-    def add_key(request, **_):
-        for name, value in key_headers.items():
-            request.headers[name] = value
-
-    created = s3.create_multipart_upload(Bucket=BUCKET, Key=key, **SSEC1)
-    parts = []
-    with open(path, "rb") as f:
-        while chunk := f.read(config.multipart_chunksize):
-            n = len(parts) + 1
-            r = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=created["UploadId"], PartNumber=n,
-                               Body=chunk, **SSEC1)
-            parts.append({"PartNumber": n, "ETag": r["ETag"]})
-    event = "before-sign.s3.CompleteMultipartUpload"
-    s3.meta.events.register(event, add_key)
-    try:
-        s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=created["UploadId"],
-                                     MultipartUpload={"Parts": parts})
-    finally:
-        s3.meta.events.unregister(event, add_key)
-
-
 @check("upload_file and download_file multipart with SSE-C, SSE-S3 and SSE-KMS")
 def check_5():
     path = os.path.join(os.environ["SHALE_WORKDIR"], "big")
@@ -127,17 +86,7 @@ def check_5():
     config = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
     for key, extra in [("mp-c", SSEC1), ("mp-s3", {"ServerSideEncryption": "AES256"}),
                        ("mp-kms", {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KMS_KEY})]:
-        if key == "mp-c" and not s3transfer_sends_ssec_on_complete():
-            # Shale needs the SSE-C key to MAC the part list; older s3transfer leaves it out
-            # (Unlike AWS, which asks for it only with checksums): refused, nothing stored.
-            try:
-                s3.upload_file(path, BUCKET, key, ExtraArgs=extra, Config=config)
-                raise AssertionError("upload_file completed an SSE-C upload without the key")
-            except boto3.exceptions.S3UploadFailedError as e:
-                expect("InvalidRequest" in str(e), str(e))
-            upload_ssec_by_parts(path, key, config)
-        else:
-            s3.upload_file(path, BUCKET, key, ExtraArgs=extra, Config=config)
+        s3.upload_file(path, BUCKET, key, ExtraArgs=extra, Config=config)
         get_extra = SSEC1 if key == "mp-c" else {}
         out = path + "." + key
         s3.download_file(BUCKET, key, out, ExtraArgs=get_extra, Config=config)

@@ -14,19 +14,17 @@ import { readXmlBody } from "../_xml_body.ts";
 import { children, childText, parseXml, S3_XMLNS, XmlWriter } from "../xml.ts";
 import { uploadIdParam } from "./_part.ts";
 import { openUploadKey } from "./upload_part.ts";
-import { addPartListMac, customerKeyOf, setSseHeaders, sseOf } from "../_sse.ts";
+import { customerKeyOf, sealPartList, setSseHeaders, sseOf } from "../_sse.ts";
 
 /**
  * CompleteMultipartUpload: the part list must be non-empty, ascending (InvalidPartOrder), name
  * uploaded parts with their ETags (InvalidPart), and every part but the last must be at least
  * 5 MiB (EntityTooSmall); the object layer checks the last two under the upload's lock.
  *
- * An encrypted upload's part list is then MACed under its data key (_sse.ts, FORMAT.md "Part list
- * MAC"), so the data key is opened before anything is committed: for SSE-C that needs the
- * upload's key in the request. Unlike AWS: AWS requires the SSE-C headers on completion only when
- * the upload has a checksum algorithm or a bucket policy asks for them; we always do. The AWS SDKs
- * send them (lib-storage, boto3's s3transfer since 0.7.0, aws CLI v2 releases since October 2023,
- * minio-go v7); older aws CLI releases do not, and their SSE-C multipart uploads are refused here.
+ * An encrypted upload's part list is MACed under its data key in the completing commit (_sse.ts
+ * sealPartList, FORMAT.md "Part list MAC"). SSE-C headers on the completion are optional, as in
+ * AWS; when present they must be the upload's key (400 otherwise), and without them no MAC is
+ * stored.
  */
 export async function completeMultipartUpload(ctx: RequestContext): Promise<Response> {
   const uploadId = uploadIdParam(ctx);
@@ -73,16 +71,13 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
         "Customer provided keys.",
     });
   }
-  let dataKey: Uint8Array | undefined;
-  if (sse?.multipart === true && sse.partFormat === 2) {
-    if (sse.record.mode === "SSE-C" && customerKey === undefined) {
-      throw new S3Error("InvalidRequest", {
-        message: "The multipart upload initiate requested encryption. Subsequent part requests " +
-          "must include the appropriate encryption parameters.",
-      });
-    }
-    dataKey = await openUploadKey(ctx, sse, customerKey);
-  }
+  // A part-format-2 upload's part list is MACed under its data key in the completing commit
+  // (FORMAT.md "Part list MAC"). An SSE-C completion without the key (AWS does not ask for it,
+  // and s3transfer before 0.7 does not send it) stores the IVs without a MAC; a wrong key is 400.
+  const sealing = sse?.multipart === true && sse.partFormat === 2;
+  const dataKey = sealing && (sse.record.mode !== "SSE-C" || customerKey !== undefined)
+    ? await openUploadKey(ctx, sse, customerKey)
+    : undefined;
   let info;
   try {
     info = await ctx.objects.completeMultipartUpload(
@@ -93,9 +88,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<Resp
       {
         ...(conditions !== undefined ? { conditions } : {}),
         verify: (sums, type, count) => checkObjectChecksums(ctx.headers, sums, type, count),
+        ...(sealing ? { seal: sealPartList(dataKey) } : {}),
       },
     );
-    if (dataKey !== undefined) await addPartListMac(ctx.objects, info, dataKey);
   } finally {
     dataKey?.fill(0);
   }

@@ -119,4 +119,5 @@ export const PART_V1: PartFileRecord = {
   modTimeMs: 1_764_000_002_000,
   checksums: { CRC32: bytes(4, 19) },
   partDir: "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+  note: "", // version 1 has no note: it decodes as empty
 };
