@@ -210,3 +210,26 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     pid: child.pid,
   };
 }
+
+/** `shale admin ARGS...` as a separate process against `server`, as an operator runs it. */
+export async function shaleAdmin(
+  server: TestServer,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "admin", ...args],
+    env: {
+      SHALE_ENDPOINT: server.endpoint,
+      SHALE_ROOT_USER: server.accessKey,
+      SHALE_ROOT_PASSWORD: server.secretKey,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { signingKeyForTest, signRequestForTest } from "../src/auth/testing.ts";
 import { decryptMadmin, isMadminEncrypted } from "../src/iam/madmin_crypto.ts";
-import { startServer, type TestServer } from "./_server.ts";
+import { shaleAdmin, startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, clientFor, errorCode } from "./_s3.ts";
 
 const BUCKET = "team";
@@ -420,23 +420,13 @@ Deno.test("IAM users: least privilege through the admin API and S3", async (t) =
     });
 
     await t.step("the shale admin command line adds a user that S3 then accepts", async () => {
-      const shale = (...args: string[]) =>
-        new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "admin", ...args],
-          env: {
-            SHALE_ENDPOINT: server.endpoint,
-            SHALE_ROOT_USER: server.accessKey,
-            SHALE_ROOT_PASSWORD: server.secretKey,
-          },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
+      const shale = (...args: string[]) => shaleAdmin(server, ...args);
       const add = await shale("user", "add", "cliuser", "cliuser-secret");
-      equal(add.code, 0, new TextDecoder().decode(add.stderr));
+      equal(add.code, 0, add.stderr);
       equal((await shale("policy", "attach", "readonly", "--user", "cliuser")).code, 0);
       const list = await shale("user", "list");
       equal(
-        (JSON.parse(new TextDecoder().decode(list.stdout)) as Record<
+        (JSON.parse(list.stdout) as Record<
           string,
           { policyName: string }
         >)

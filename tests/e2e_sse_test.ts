@@ -24,7 +24,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createHash, createHmac } from "node:crypto";
-import { startServer, type TestServer } from "./_server.ts";
+import { shaleAdmin, startServer, type TestServer } from "./_server.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode, md5Hex } from "./_s3.ts";
 import { runPythonSuite } from "./clients/_run.ts";
 
@@ -1043,25 +1043,7 @@ Deno.test({
     await Deno.writeTextFile(keyFile, `file-key:${b64(MASTER)}\n`);
     const server = await startServer({ drives: 4, env: { SHALE_KMS_SECRET_KEY_FILE: keyFile } });
     const s3 = clientFor(server);
-    const decoder = new TextDecoder();
-    /** `shale admin kms ...` as a separate process, as an operator runs it. */
-    const shale = async (...args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "admin", ...args],
-        env: {
-          SHALE_ENDPOINT: server.endpoint,
-          SHALE_ROOT_USER: server.accessKey,
-          SHALE_ROOT_PASSWORD: server.secretKey,
-        },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: out.code,
-        stdout: decoder.decode(out.stdout),
-        stderr: decoder.decode(out.stderr),
-      };
-    };
+    const shale = (...args: string[]) => shaleAdmin(server, ...args);
     try {
       await t.step("GET /minio/admin/v3/kms/status names the key from the file", async () => {
         const res = await fetchSigned(server, "GET", "/minio/admin/v3/kms/status", "");
