@@ -324,6 +324,12 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
       await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "x/new" }))),
       "NoSuchKey",
     );
+  } catch (e) {
+    // The server's own account of a failure (a crash shows here, not in the client's error).
+    console.log(
+      `drive loss (${how}) seed ${seed} failed; server output:\n${s.output().slice(-8000)}`,
+    );
+    throw e;
   } finally {
     for (const r of restore) await r().catch(() => {});
     s3.destroy();
