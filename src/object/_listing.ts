@@ -171,8 +171,13 @@ async function* walkDir(
     }
     if (batch.length === 0) return;
     const done = scanDirs(drive, batch.map((b) => `${dir}/${b.name}`));
-    done.catch(() => {}); // surfaced where a scan is awaited
-    batch.forEach((b, i) => scans.set(b.name, { scan: done.then((r) => r[i]!), uses: b.uses }));
+    batch.forEach((b, i) => {
+      const scan = done.then((r) => r[i]!);
+      // Surfaced where a scan is awaited. A walk that fails (a drive gone) leaves the rest of its
+      // batch unawaited: each must be handled here, or the process dies of an unhandled rejection.
+      scan.catch(() => {});
+      scans.set(b.name, { scan, uses: b.uses });
+    });
   };
   for (let i = lo; i < cands.length; i++) {
     const c = cands[i]!;

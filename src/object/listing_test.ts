@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { compareKeys } from "../storage/mod.ts";
+import { compareKeys, DriveOffline, keyPath, META_FILE } from "../storage/mod.ts";
+import { MemoryDrive } from "../storage/memory_drive.ts";
+import { DirCache, walkDrive } from "./_listing.ts";
 import { bodyOf, fsCluster, memoryLayer, rng, SEED } from "./_testing.ts";
 import type { ObjectLayer } from "./types.ts";
 
@@ -206,4 +208,34 @@ Deno.test("pages served from listing snapshots equal the model, and every write 
     maxKeys: 10,
   });
   assert.deepEqual(page.objects.find((o) => o.key === tagged)?.tags, [["t", "1"]]);
+});
+
+Deno.test("a drive that fails in the middle of a walk fails the walk, and nothing else", async () => {
+  const drive = new MemoryDrive("mem://walk");
+  await drive.init();
+  for (let i = 0; i < 10; i++) {
+    await drive.writeFile(`${keyPath("b", `k${i}`).dir}/${META_FILE}`, new Uint8Array([i]));
+  }
+  // The bucket's listing works; the key directories (scanned a batch at a time) then fail.
+  const list = drive.list.bind(drive);
+  drive.list = (rel) =>
+    rel === keyPath("b", "k0").dir.replace(/\/[^/]*$/, "")
+      ? list(rel)
+      : Promise.reject(new DriveOffline(`${drive.path} is gone`, drive.path));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    unhandled.push(e.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  try {
+    const walk = walkDrive(drive, new DirCache(), { bucket: "b", prefix: "", after: "" });
+    await assert.rejects(async () => {
+      for await (const _ of walk) { /* nothing is yielded */ }
+    }, DriveOffline);
+    await new Promise((r) => setTimeout(r, 50)); // let any stray rejection surface
+    assert.deepEqual(unhandled, [], "the rest of the failed batch was left unhandled");
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
 });
