@@ -138,6 +138,16 @@ Environment:
                                --dev uses a fixed, public development key. Losing it loses the data.
   SHALE_SSE_C_ALLOW_HTTP       "on" accepts SSE-C keys over plain HTTP from any address (by default
                                only over TLS or from loopback, as AWS refuses them over HTTP)
+  SHALE_IDENTITY_OPENID_CONFIG_URL   an OpenID provider's discovery document
+                               (.../.well-known/openid-configuration): enables STS
+                               AssumeRoleWithWebIdentity with its tokens (default: none)
+  SHALE_IDENTITY_OPENID_CLIENT_ID    the audience its tokens must name
+  SHALE_IDENTITY_OPENID_CLAIM_NAME   the token claim that lists the session's policies (default "policy")
+  SHALE_IDENTITY_OPENID_ROLE_POLICY  policies every token of the provider gets instead: the provider
+                               becomes a role, whose ARN is printed at start-up (default: none)
+  SHALE_IDENTITY_OPENID_ENABLE       "off" disables a configured provider (default "on")
+                               Each of these with a suffix _<NAME> configures another provider, as
+                               in MinIO; MINIO_IDENTITY_OPENID_* accepted.
   MINIO_REGION, MINIO_DOMAIN, MINIO_STORAGE_CLASS_*, MINIO_PROMETHEUS_AUTH_TYPE are accepted too.
 `;
 

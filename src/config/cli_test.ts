@@ -167,3 +167,30 @@ Deno.test("reads the certs folder, access log and Prometheus auth settings", () 
     UsageError,
   );
 });
+
+Deno.test("shale server --help names every SHALE_ variable the server's code reads", async () => {
+  // Read by `shale admin` (its own help names it), or by tests only.
+  const notServers = new Set(["SHALE_ENDPOINT"]);
+  const root = new URL("../../", import.meta.url);
+  const files = [new URL("main.ts", root).pathname];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else if (/\.ts$/.test(e.name) && !/(_test|_bench|_testing)\.ts$/.test(e.name)) {
+        files.push(path);
+      }
+    }
+  };
+  await walk(new URL("src", root).pathname);
+  const read = new Set<string>();
+  for (const f of files) {
+    for (const m of (await Deno.readTextFile(f)).matchAll(/"(SHALE_[A-Z0-9_]+)"/g)) {
+      if (!m[1]!.startsWith("SHALE_TEST_") && !notServers.has(m[1]!)) read.add(m[1]!);
+    }
+  }
+  equal(read.has("SHALE_ROOT_USER") && read.size > 10, true, [...read].join(" "));
+  const help = (parseCommandLine(["server", "--help"], () => undefined) as { text: string }).text;
+  const missing = [...read].filter((v) => !new RegExp(`\\b${v}\\b`).test(help));
+  deepEqual(missing, [], "named nowhere in SERVER_HELP");
+});
