@@ -178,6 +178,13 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     if (emptyCerts !== undefined) await Deno.remove(emptyCerts, { recursive: true });
   };
   let stopped: Promise<number> | undefined;
+  /** A server that died of an uncaught error fails the test that ran it, whatever it asserted. */
+  const checkNoUncaught = () => {
+    const at = log.search(/^error: Uncaught/m);
+    if (at >= 0) {
+      throw new Error(`The server died of an uncaught error:\n${log.slice(at, at + 4000)}`);
+    }
+  };
   return {
     endpoint: `${scheme}://127.0.0.1:${port}`,
     accessKey,
@@ -192,6 +199,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
         } catch { /* already gone */ }
         const status = await child.status;
         await cleanup();
+        checkNoUncaught();
         return status.code;
       })();
       return stopped;
@@ -202,6 +210,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       } catch { /* already gone */ }
       await child.status;
       await cleanup();
+      checkNoUncaught();
     },
     signal(signal) {
       child.kill(signal);
