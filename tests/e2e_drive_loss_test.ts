@@ -26,6 +26,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { keyPath } from "../src/storage/mod.ts";
 import { startServer, type TestServer } from "./_server.ts";
 import { allShardProblems, healThroughAdminApi, shardProblems } from "./_shards.ts";
 import { bodyBytes, bytesOf, clientFor, errorCode } from "./_s3.ts";
@@ -311,10 +312,21 @@ async function lossSeed(how: Damage, seed: number): Promise<void> {
     assert.equal(healed.code, 0, healed.lines.join("\n"));
     console.log(`drive loss (${how}): ${healed.lines.at(-1)}`);
     assert.deepEqual(await allShardProblems(s.drivePaths, bucket, objects.keys()), []);
+    // ... and leaves no drive holding the key deleted while two were away (a dangling record
+    // there would turn its 404 into a 503 once two other drives go, as they do next).
+    const deletedDir = keyPath(bucket, "o/0").dir;
+    for (const [i, root] of s.drivePaths.entries()) {
+      const left = await Deno.stat(`${root}/${deletedDir}`).then(() => true, () => false);
+      assert.equal(left, false, `o/0 is still on drive ${i + 1} after heal`);
+    }
 
     // So losing two OTHER drives still reads every object byte-exact...
     for (const i of [c, d]) restore.push(await damage(s, i, "removed"));
     await checkAll(s3, bucket, objects, `healed, then drives ${c + 1} and ${d + 1} removed`);
+    assert.equal(
+      await errorCode(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "o/0" }))),
+      "NoSuchKey",
+    );
     // ... and a third is beyond parity again.
     restore.push(await damage(s, e, "removed"));
     await beyondParity(s3, bucket, `drives ${c + 1}, ${d + 1} and ${e + 1} removed`);
