@@ -34,6 +34,8 @@ async function newKey(kid: string) {
 type Key = Awaited<ReturnType<typeof newKey>>;
 
 /** A minimal OpenID provider on loopback: discovery document, JWKS, and tokens it signs. */
+type Idp = Awaited<ReturnType<typeof startIdp>>;
+
 async function startIdp() {
   const keys = [await newKey("k1")];
   const idp = {
@@ -306,29 +308,42 @@ print(json.dumps({"body": s3.get_object(Bucket="${BUCKET}", Key="k")["Body"].rea
   }
 });
 
-Deno.test("ROLE_POLICY: each provider has a role ARN, RoleArn picks it and its policies apply", async (t) => {
+/**
+ * A local OpenID provider and a server configured by `env(idp)`, with BUCKET holding "k"; `run`
+ * gets both, and everything is stopped afterwards.
+ */
+async function withOpenIdServer(
+  env: (idp: Idp) => Record<string, string>,
+  run: (idp: Idp, server: TestServer) => Promise<void>,
+): Promise<void> {
   const idp = await startIdp();
-  const JOBS = "shale-jobs";
-  // Two providers (the unsuffixed one and MinIO's suffixed variables, MINIO_ prefix), both roles:
-  // no provider maps claims, so a RoleArn that names neither role is refused.
-  const server = await startServer({
-    drives: 4,
-    env: {
-      SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
-      SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
-      SHALE_IDENTITY_OPENID_ROLE_POLICY: "readonly",
-      MINIO_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
-      MINIO_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
-      MINIO_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readwrite",
-    },
-  });
-  const appRole = openIdRoleArn(CLIENT_ID);
-  const jobsRole = openIdRoleArn(JOBS);
+  const server = await startServer({ drives: 4, env: env(idp) });
   const root = clientFor(server);
   try {
     await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: "k", Body: "v" }));
+    await run(idp, server);
+  } finally {
+    root.destroy();
+    equal(await server.stop(), 0);
+    await idp.shutdown();
+  }
+}
 
+Deno.test("ROLE_POLICY: each provider has a role ARN, RoleArn picks it and its policies apply", async (t) => {
+  const JOBS = "shale-jobs";
+  const appRole = openIdRoleArn(CLIENT_ID);
+  const jobsRole = openIdRoleArn(JOBS);
+  // Two providers (the unsuffixed one and MinIO's suffixed variables, MINIO_ prefix), both roles:
+  // no provider maps claims, so a RoleArn that names neither role is refused.
+  await withOpenIdServer((idp) => ({
+    SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
+    SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
+    SHALE_IDENTITY_OPENID_ROLE_POLICY: "readonly",
+    MINIO_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
+    MINIO_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
+    MINIO_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readwrite",
+  }), async (idp, server) => {
     await t.step("the start-up log names each role ARN", () => {
       match(
         server.output(),
@@ -402,33 +417,20 @@ Deno.test("ROLE_POLICY: each provider has a role ARN, RoleArn picks it and its p
       });
       equal(`${r.status} ${r.code}`, "400 InvalidIdentityToken");
     });
-  } finally {
-    root.destroy();
-    equal(await server.stop(), 0);
-    await idp.shutdown();
-  }
+  });
 });
 
 Deno.test("CLAIM_NAME: policies come from the named claim; a role provider may sit beside it", async (t) => {
-  const idp = await startIdp();
   const JOBS = "shale-jobs";
-  const server = await startServer({
-    drives: 4,
-    env: {
-      SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
-      SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
-      SHALE_IDENTITY_OPENID_CLAIM_NAME: "shale_policies",
-      SHALE_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
-      SHALE_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
-      SHALE_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readonly",
-    },
-  });
-  const root = clientFor(server);
   const anyRole = "arn:aws:iam::000000000000:role/any";
-  try {
-    await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: "k", Body: "v" }));
-
+  await withOpenIdServer((idp) => ({
+    SHALE_IDENTITY_OPENID_CONFIG_URL: idp.configUrl,
+    SHALE_IDENTITY_OPENID_CLIENT_ID: CLIENT_ID,
+    SHALE_IDENTITY_OPENID_CLAIM_NAME: "shale_policies",
+    SHALE_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
+    SHALE_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
+    SHALE_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readonly",
+  }), async (idp, server) => {
     await t.step("the named claim (a list) maps to policies; `policy` is not read", async () => {
       const r = await webIdentity(server, {
         RoleArn: anyRole,
@@ -471,9 +473,5 @@ Deno.test("CLAIM_NAME: policies come from the named claim; a role provider may s
         JSON.stringify({ get: "ok", put: "AccessDenied" }),
       );
     });
-  } finally {
-    root.destroy();
-    equal(await server.stop(), 0);
-    await idp.shutdown();
-  }
+  });
 });

@@ -68,11 +68,16 @@ export function shardHeaderProblem(b: Uint8Array): string | undefined {
   for (let i = 0; i < 4; i++) {
     if (b[i] !== SHARD_HEADER[i]) return `Shard file does not start with "SHLS"`;
   }
-  const version = (b[4]! << 8) | b[5]!;
+  const version = shardHeaderVersion(b);
   if (version !== SHARD_FILE_VERSION) {
     return `Shard file version "${version}" is unknown (this build reads version ${SHARD_FILE_VERSION})`;
   }
   return `Shard file header's reserved bytes are not 0`;
+}
+
+/** The version field of a shard file header (bytes 4-5, big-endian). */
+export function shardHeaderVersion(b: Uint8Array): number {
+  return (b[4]! << 8) | b[5]!;
 }
 
 /** True when the frame is `hash(32) shard` with a matching hash. */

@@ -14,6 +14,7 @@ import {
   SHARD_FILE_VERSION,
   SHARD_HEADER_BYTES,
   shardHeaderProblem,
+  shardHeaderVersion,
   shardMatches,
 } from "./bitrot.ts";
 import { coderFor, InsufficientShards } from "./encode.ts";
@@ -94,8 +95,7 @@ export class PartDecoder {
       this.#refused.set(i, problem);
       // A version this build does not know may lay out its frames differently: none of them
       // is trusted, though each one's hash might match.
-      const version = (hashed[4]! << 8) | hashed[5]!;
-      if (version !== SHARD_FILE_VERSION) this.#dead[i] = true;
+      if (shardHeaderVersion(hashed) !== SHARD_FILE_VERSION) this.#dead[i] = true;
       return "bitrot";
     }
     return shardMatches(hashed.subarray(head - HASH_BYTES), shard) ? shard : "bitrot";

@@ -1253,6 +1253,7 @@ export class ErasureSet {
       const sealed = await opts.seal?.(
         chosen.map((c) => ({ partNumber: c.rec.number, size: c.rec.size, note: c.rec.note })),
       );
+      const uploaded = sealed === undefined ? undefined : pairsToMetadata(up.metadata);
       const g = geometry(this.n, up.m);
       const dataDir = crypto.randomUUID();
       const dir = uploadDir(bucket, key, uploadId);
@@ -1290,10 +1291,9 @@ export class ErasureSet {
           bitrot: BITROT_HIGHWAY256,
         },
         parts,
-        metadata: sealed === undefined ? up.metadata : metadataToPairs({
-          ...pairsToMetadata(up.metadata),
-          internal: { ...pairsToMetadata(up.metadata).internal, ...sealed },
-        }),
+        metadata: uploaded === undefined
+          ? up.metadata
+          : metadataToPairs({ ...uploaded, internal: { ...uploaded.internal, ...sealed } }),
         tags: up.tags,
       };
       if (checksumType !== undefined) base.checksumType = checksumType;

@@ -371,15 +371,11 @@ export class ShaleObjectLayer implements ObjectLayer {
   ): Promise<string[]> {
     await this.#requireBucket(bucket);
     const keys: string[] = [];
-    const walk = this.#merged(bucket, opts.prefix, opts.after, undefined, true);
-    try {
-      for await (const { key } of walk) {
-        if (!key.startsWith(opts.prefix)) continue;
-        keys.push(key);
-        if (keys.length >= opts.max) break;
-      }
-    } finally {
-      await walk.return(undefined);
+    // Leaving the loop (break or throw) closes the walk.
+    for await (const { key } of this.#merged(bucket, opts.prefix, opts.after, undefined, true)) {
+      if (!key.startsWith(opts.prefix)) continue;
+      keys.push(key);
+      if (keys.length >= opts.max) break;
     }
     return keys;
   }

@@ -13,10 +13,11 @@
  *   part's ciphertext, so a part uploaded twice never reuses a nonce and needs no record of its
  *   own.
  * - The part list is not covered by any part's packages, so CompleteMultipartUpload binds it to
- *   the data key (FORMAT.md "Part list MAC"): after the object layer commits, it reads each part's
- *   IV, stores the IVs and HMAC(data key, [part number, stored size, IV]...) in the record, and
- *   every read checks that MAC before it returns a byte. Parts of such uploads (part format 2)
- *   derive their stream keys under another label, so the MAC cannot be removed by relabelling.
+ *   the data key (FORMAT.md "Part list MAC"): UploadPart notes each part's IV in its part record,
+ *   and the completing commit stores the IVs and HMAC(data key, [part number, stored size, IV]...)
+ *   in the object's record; every read checks that MAC before it returns a byte. Parts of such
+ *   uploads (part format 2) derive their stream keys under another label, so the MAC cannot be
+ *   removed by relabelling.
  * - The object layer hashes the plaintext (Content-MD5, x-amz-checksum-* and the SSE-S3 ETag are
  *   over what the client sent). The ETag of an SSE-C or SSE-KMS object or part is not that MD5
  *   (AWS: "not an MD5 digest of their object data"): it is the first 16 bytes of
@@ -537,8 +538,8 @@ function concatStreams(count: number, open: (i: number) => Piece): ReadableStrea
 
 /**
  * The IVs of a part-format-2 object's parts once its part list (numbers, stored sizes, IVs, in
- * order) matched its MAC; throws DecryptionFailed otherwise, and when the MAC is missing (a
- * completion still adding it, or one interrupted: such an object is never read unauthenticated).
+ * order) matched its MAC; throws DecryptionFailed otherwise, and when the MAC is missing from an
+ * SSE-S3 or SSE-KMS object (only an SSE-C completion without the key stores none).
  */
 export function authenticatedPartIvs(
   info: ObjectInfo,
