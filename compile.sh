@@ -5,8 +5,9 @@
 #   TARGETS=x86_64-unknown-linux-gnu ./compile.sh
 #   DENORT_BIN=/path/to/denort ./compile.sh   # offline build hosts (deno compile reads DENORT_BIN)
 #
-# Output: dist/shale-<version>-<target>. The permissions are the narrowest the server needs and
-# must stay identical to `deno task shale` in deno.json (tests/compile_flags_test.ts checks it).
+# Output: dist/shale-<version>-<target>, compiled from the folder scripts/bundle.sh makes. The
+# permissions are the narrowest the server needs and must stay identical to `deno task shale` in
+# deno.json (tests/systemd_test.ts checks it; tests/e2e_bundle_test.ts runs the bundle with them).
 set -eu
 cd "$(dirname "$0")"
 
@@ -15,9 +16,11 @@ TARGETS=${TARGETS:-"x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-ap
 # Network for the listeners, read/write for drives and credentials, env for configuration, sys for
 # hostname and free-space figures. No --allow-run, no --allow-ffi, no --allow-all.
 PERMISSIONS="--allow-net --allow-read --allow-write --allow-env --allow-sys"
-# The WebAssembly core is read next to its loader at start-up, so it must be embedded; so must the
-# MD5 worker's module (src/object/md5_worker.ts): a Worker's entry point is not in main.ts's graph.
-INCLUDES="--include src/wasm/ --include src/object/md5_worker.ts"
+# What is compiled is scripts/bundle.sh's folder (main.js and its chunks: fewer, larger modules
+# start faster). The WebAssembly core is read next to its loader at start-up and the MD5 worker is
+# not in main.js's graph, so the whole folder is embedded; the chunks are in the graph anyway.
+BUNDLE=build/bundle
+INCLUDES="--include $BUNDLE/"
 # systemd readiness (READY=1 / STOPPING=1 to NOTIFY_SOCKET) needs a Unix datagram socket, which
 # Deno offers only as the unstable Deno.listenDatagram. Same flag as `deno task shale`.
 UNSTABLE="--unstable-net"
@@ -32,10 +35,11 @@ trap 'mv src/config/version.ts.orig src/config/version.ts' EXIT INT TERM
 sed "s/export const VERSION = \"dev\";/export const VERSION = \"${VERSION}\";/" \
   src/config/version.ts.orig >src/config/version.ts
 
+scripts/bundle.sh "$BUNDLE"
 mkdir -p dist
 for target in $TARGETS; do
   out="dist/shale-${VERSION}-${target}"
   echo "compiling ${out}"
   # shellcheck disable=SC2086
-  deno compile $PERMISSIONS $INCLUDES $UNSTABLE --target "$target" --output "$out" main.ts
+  deno compile $PERMISSIONS $INCLUDES $UNSTABLE --target "$target" --output "$out" "$BUNDLE/main.js"
 done

@@ -12,6 +12,9 @@
  * `--compare` also starts another checkout's main.ts (say `git archive <commit> | tar -x -C dir`),
  * interleaved run by run with this one, so that a before/after pair sees the same machine load.
  *
+ * Every run also starts the bundle compile.sh compiles (scripts/bundle.sh's main.js, "[bundle]"),
+ * the closest this machine gets to the compiled binary's start.
+ *
  * Each run uses a fresh working directory, so `./data/dev` is formatted every time (the cold case);
  * a second start on the same folder (the warm case, the figure issue 6 asks for) is measured too.
  *
@@ -155,7 +158,17 @@ interface Target {
   cold: Start[];
   again: Start[];
 }
-const targets: Target[] = [{ name: "", main: MAIN, cold: [], again: [] }];
+// What compile.sh compiles: scripts/bundle.sh's folder, started the same way.
+const bundleDir = `${root}/bundle`;
+const bundled = await new Deno.Command("sh", {
+  args: [new URL("../scripts/bundle.sh", import.meta.url).pathname, bundleDir],
+  env: { DENO: Deno.execPath() },
+}).output();
+if (bundled.code !== 0) throw new Error(new TextDecoder().decode(bundled.stderr));
+const targets: Target[] = [
+  { name: "", main: MAIN, cold: [], again: [] },
+  { name: " [bundle]", main: `${bundleDir}/main.js`, cold: [], again: [] },
+];
 if (compareDir !== undefined) {
   targets.push({ name: ` [${compareDir}]`, main: `${compareDir}/main.ts`, cold: [], again: [] });
 }

@@ -7,7 +7,9 @@
  *   ... s.endpoint, s.accessKey, s.secretKey, s.region, s.drivePaths ...
  *   await s.stop();   // SIGTERM, wait for exit 0, remove the temp folders
  *
- * Set SHALE_TEST_LOG=1 to see the server's output.
+ * Set SHALE_TEST_LOG=1 to see the server's output. Set SHALE_TEST_MAIN=<file> to run every e2e suite
+ * against another entry point, e.g. the bundle that compile.sh compiles (`scripts/bundle.sh
+ * /tmp/b && SHALE_TEST_MAIN=/tmp/b/main.js deno task test tests/`).
  *
  * The server gets an empty temp --certs-dir unless `certsDir` is given (then it speaks HTTPS when
  * the folder holds public.crt / private.key, and `endpoint` says https).
@@ -37,6 +39,8 @@ export interface StartServerOptions {
    * ... --`); it must exec deno in its own process, so that signals reach the server.
    */
   runUnder?: string[];
+  /** The entry point to run (default: SHALE_TEST_MAIN, else main.ts). */
+  main?: string;
 }
 
 export interface TestServer {
@@ -60,7 +64,7 @@ export interface TestServer {
   pid: number;
 }
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MAIN = Deno.env.get("SHALE_TEST_MAIN") ?? new URL("../main.ts", import.meta.url).pathname;
 const START_TIMEOUT_MS = 60_000;
 
 /** The permission and unstable flags of `deno task shale` (deno.json). */
@@ -99,7 +103,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       ...(under.length > 0 ? [...under.slice(1), Deno.execPath()] : []),
       "run",
       ...await shalePermissions(),
-      MAIN,
+      opts.main ?? MAIN,
       "server",
       ...driveArgs,
       "--address",

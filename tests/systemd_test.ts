@@ -34,8 +34,10 @@ Deno.test("compile.sh grants exactly the permissions of `deno task shale`", asyn
   equal(compilePerms?.includes("--allow-all"), false);
   const compileLine = script.split("\n").find((l) => l.trim().startsWith("deno compile")) ?? "";
   equal(compileLine.includes("$PERMISSIONS $INCLUDES"), true, compileLine);
-  equal(
-    /^INCLUDES="--include src\/wasm\/ --include src\/object\/md5_worker.ts"/m.test(script),
-    true,
-  );
+  // It compiles scripts/bundle.sh's folder and embeds all of it (the WebAssembly core and the MD5
+  // worker are read from next to main.js); tests/e2e_bundle_test.ts runs that folder.
+  equal(/^BUNDLE=build\/bundle$/m.test(script), true);
+  equal(/^INCLUDES="--include \$BUNDLE\/"$/m.test(script), true);
+  equal(/^scripts\/bundle.sh "\$BUNDLE"$/m.test(script), true);
+  equal(compileLine.trim().endsWith('"$BUNDLE/main.js"'), true, compileLine);
 });

@@ -220,7 +220,9 @@ export async function startDrives(
       }
     }
     await recoverInterruptedCommits(d);
-    await d.remove(TMP_DIR).catch((e) => {
+    // Leftover temp files are garbage whether or not their removal survives a crash (the next
+    // start removes them again), so no directory fsync: it cost every start ~10 ms (issue 6).
+    await d.remove(TMP_DIR, { sync: false }).catch((e) => {
       logger.warn("Could not clean temp files", { drive: d.path, error: e });
     });
     return d;

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Bundles main.ts into one folder that `deno compile` embeds whole (compile.sh), and that
+# `deno run` starts the same way (tests/e2e_bundle_test.ts, bench/startup_bench.ts --bundle):
+#
+#   scripts/bundle.sh [out-dir]        (default build/bundle; DENO=/path/to/deno to pick the binary)
+#
+# Why: a start from ~100 modules pays a file read, cache lookups and a separate compile per module;
+# the bundle is main.js plus the chunks of what is loaded on first use (`lazy()` imports stay
+# lazy: --code-splitting), ~25 ms less start-up CPU under `deno run` (bench/README.md).
+#
+# What the bundle folder holds, flat, because the code finds its files next to itself
+# (`new URL(name, import.meta.url)`, and every chunk lands in the folder's root):
+#   main.js, chunk-*.js and the lazily loaded modules' files;
+#   core_*.wasm         the WebAssembly core (src/wasm/core.ts reads VARIANT_FILES);
+#   md5_worker.ts       the MD5 worker, bundled on its own (src/object/md5_offload.ts starts
+#                       "./md5_worker.ts"; the file is JavaScript, which Deno also runs as .ts).
+# --keep-names keeps class and function names (error names, logs) as in the source.
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${1:-build/bundle}
+rm -rf "$OUT"
+"${DENO:-deno}" bundle --quiet --platform deno --code-splitting --keep-names --outdir "$OUT" main.ts
+"${DENO:-deno}" bundle --quiet --platform deno --keep-names --output "$OUT/md5_worker.js" \
+  src/object/md5_worker.ts
+mv "$OUT/md5_worker.js" "$OUT/md5_worker.ts"
+cp src/wasm/core_*.wasm "$OUT/"
