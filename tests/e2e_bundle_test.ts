@@ -194,6 +194,12 @@ Deno.test("the bundle compile.sh compiles starts with compile.sh's flags and ser
       s3.destroy();
       equal(await server.stop(), 0, server.output());
     }
+    // journald gets the banner, then JSON lines only: no runtime warning on stderr (reading
+    // request.signal once made Deno print one on the first DeleteObjects).
+    const afterBanner = server.output().split("\n\n").slice(1).join("\n").split("\n");
+    for (const line of afterBanner.filter((l) => l !== "")) {
+      ok(line.startsWith("{") && JSON.parse(line), `not a JSON line: ${line}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

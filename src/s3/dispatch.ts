@@ -44,9 +44,26 @@ export type S3Handler = (request: Request, info?: ConnectionInfo) => Promise<Res
 export function createS3Handler(options: S3Options): S3Handler {
   const observer = options.observer;
   if (observer === undefined) {
-    return (request, info) => handleRequest(request, options, undefined, info);
+    return (request, info) => handleRequest(request, request.url, options, undefined, info);
   }
   return (request, info) => observeRequest(request, options, observer, info);
+}
+
+/**
+ * `request` with another body. Not `new Request(request, init)`: that copies request.signal, and
+ * reading it makes Deno 2.9 print a deprecation warning (not a JSON line) into the journal;
+ * nothing here listens to the signal. The copy's URL is normalised (dot segments resolved), so
+ * the raw target is passed on beside it: handleRequest's `target`.
+ */
+function withBody(request: Request, body: ReadableStream<Uint8Array>): Request {
+  // fetch requires `duplex` for a streamed body; Deno's RequestInit type lacks it.
+  const init: RequestInit & { duplex: "half" } = {
+    method: request.method,
+    headers: request.headers,
+    body,
+    duplex: "half",
+  };
+  return new Request(request.url, init);
 }
 
 /**
@@ -63,15 +80,10 @@ async function observeRequest(
   let bytesIn = 0;
   let counted = request;
   if (request.body !== null) {
-    // fetch requires `duplex` for a streamed body; Deno's RequestInit type lacks it.
-    const init: RequestInit & { duplex: "half" } = {
-      body: countBytes(request.body, (n) => (bytesIn += n), () => {}),
-      duplex: "half",
-    };
-    counted = new Request(request, init);
+    counted = withBody(request, countBytes(request.body, (n) => (bytesIn += n), () => {}));
   }
   const seen: Seen = {};
-  const response = await handleRequest(counted, options, seen, info);
+  const response = await handleRequest(counted, request.url, options, seen, info);
   const ttfbMs = performance.now() - started;
   const record: RequestRecord = {
     requestId: response.headers.get("x-amz-request-id") ?? "",
@@ -169,15 +181,17 @@ function countBytes(
   }, { highWaterMark: 0 });
 }
 
+/** `target` is the URL as the client sent it: Deno.serve's request.url, dot segments kept. */
 async function handleRequest(
   request: Request,
+  target: string,
   options: S3Options,
   seen: Seen | undefined,
   info?: ConnectionInfo,
 ): Promise<Response> {
   const requestId = newRequestId();
-  const url = new URL(request.url);
-  const { rawPath, rawQuery } = rawTarget(request.url);
+  const url = new URL(target);
+  const { rawPath, rawQuery } = rawTarget(target);
   let route: Route | undefined;
   let response: Response;
   try {
@@ -467,18 +481,7 @@ async function authorizeDeleteObjects(
   const bucket = route.bucket!;
   if (request.body === null) return request;
   const [mine, theirs] = request.body.tee();
-  // fetch requires `duplex` for a streamed body; Deno's RequestInit type lacks it.
-  const branch = (body: ReadableStream<Uint8Array>) =>
-    new Request(
-      request.url,
-      {
-        method: request.method,
-        headers: request.headers,
-        body,
-        signal: request.signal,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" },
-    );
+  const branch = (body: ReadableStream<Uint8Array>) => withBody(request, body);
   const probe = new RequestContext(
     branch(mine),
     url,
