@@ -3,6 +3,7 @@
 # `deno run` starts the same way (tests/e2e_bundle_test.ts, bench/startup_bench.ts --bundle):
 #
 #   scripts/bundle.sh [out-dir]        (default build/bundle; DENO=/path/to/deno to pick the binary)
+#   SHALE_VERSION=1.2.3 scripts/bundle.sh   stamps `shale --version` (src/config/version.ts)
 #
 # Why: a start from ~100 modules pays a file read, cache lookups and a separate compile per module;
 # the bundle is main.js plus the chunks of what is loaded on first use (`lazy()` imports stay
@@ -24,3 +25,10 @@ rm -rf "$OUT"
   src/object/md5_worker.ts
 mv "$OUT/md5_worker.js" "$OUT/md5_worker.ts"
 cp src/wasm/core_*.wasm "$OUT/"
+if [ -n "${SHALE_VERSION:-}" ]; then
+  # Exactly one `var VERSION = "dev";` (src/config/version.ts as bundled), or the stamp failed.
+  stamped=$(grep -l '^var VERSION = "dev";$' "$OUT"/*.js || true)
+  [ "$(echo "$stamped" | wc -w)" -eq 1 ] || { echo "bundle.sh: VERSION not found once" >&2; exit 1; }
+  sed "s/^var VERSION = \"dev\";\$/var VERSION = \"${SHALE_VERSION}\";/" "$stamped" >"$stamped.new"
+  mv "$stamped.new" "$stamped"
+fi

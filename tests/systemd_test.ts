@@ -36,8 +36,43 @@ Deno.test("compile.sh grants exactly the permissions of `deno task shale`", asyn
   equal(compileLine.includes("$PERMISSIONS $INCLUDES"), true, compileLine);
   // It compiles scripts/bundle.sh's folder and embeds all of it (the WebAssembly core and the MD5
   // worker are read from next to main.js); tests/e2e_bundle_test.ts runs that folder.
-  equal(/^BUNDLE=build\/bundle$/m.test(script), true);
+  equal(/^BUNDLE=\$\{BUNDLE:-build\/bundle\}$/m.test(script), true);
   equal(/^INCLUDES="--include \$BUNDLE\/"$/m.test(script), true);
-  equal(/^scripts\/bundle.sh "\$BUNDLE"$/m.test(script), true);
+  equal(/^SHALE_VERSION="\$VERSION" scripts\/bundle.sh "\$BUNDLE"$/m.test(script), true);
   equal(compileLine.trim().endsWith('"$BUNDLE/main.js"'), true, compileLine);
+});
+
+Deno.test("compile.sh runs to the end: bundle, type-check setting, includes and deno compile", async () => {
+  // denort cannot be downloaded here; this machine's deno binary stands in as DENORT_BIN, so the
+  // output runs as plain deno, but everything compile.sh does before that is real: the bundle, the
+  // version stamp, the flags, the graph and the embedded folder (it failed on the bundle's type
+  // check before --no-check).
+  const dir = await Deno.makeTempDir({ prefix: "shale-compile-" });
+  try {
+    const target = Deno.build.os === "linux" ? `${Deno.build.arch}-unknown-linux-gnu` : undefined;
+    if (target === undefined) return;
+    const out = await new Deno.Command("sh", {
+      args: [new URL("../compile.sh", import.meta.url).pathname],
+      env: {
+        DENORT_BIN: Deno.execPath(),
+        TARGETS: target,
+        DIST: `${dir}/dist`,
+        BUNDLE: `${dir}/bundle`,
+        PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH") ?? ""}`,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    equal(out.code, 0, text);
+    const built = [...Deno.readDirSync(`${dir}/dist`)].map((e) => e.name);
+    equal(built.length, 1, built.join(" "));
+    equal(built[0]!.startsWith("shale-") && built[0]!.endsWith(`-${target}`), true, built[0]);
+    // The runtime plus the embedded bundle (main.js and chunks, the .wasm files, the worker).
+    const size = (await Deno.stat(`${dir}/dist/${built[0]}`)).size;
+    const runtime = (await Deno.stat(Deno.execPath())).size;
+    equal(size > runtime + 1_000_000, true, `${size} bytes, runtime ${runtime}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
