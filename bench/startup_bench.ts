@@ -10,6 +10,7 @@
  *   deno run -A bench/startup_bench.ts [runs] --compare <checkout>
  *
  * `--compare` also starts another checkout's main.ts (say `git archive <commit> | tar -x -C dir`),
+ * or the main.js of a bundle folder (`scripts/bundle.sh <dir>` in that checkout),
  * interleaved run by run with this one, so that a before/after pair sees the same machine load.
  *
  * Every run also starts the bundle compile.sh compiles (scripts/bundle.sh's main.js, "[bundle]"),
@@ -170,7 +171,16 @@ const targets: Target[] = [
   { name: " [bundle]", main: `${bundleDir}/main.js`, cold: [], again: [] },
 ];
 if (compareDir !== undefined) {
-  targets.push({ name: ` [${compareDir}]`, main: `${compareDir}/main.ts`, cold: [], again: [] });
+  // A checkout's main.ts, or a bundle folder's main.js (scripts/bundle.sh of another commit).
+  const main = [`${compareDir}/main.ts`, `${compareDir}/main.js`].find((f) => {
+    try {
+      return Deno.statSync(f).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (main === undefined) throw new Error(`No main.ts or main.js in ${compareDir}`);
+  targets.push({ name: ` [${compareDir}]`, main, cold: [], again: [] });
 }
 const shale = (main: string, port: number) => [
   "run",

@@ -2,6 +2,7 @@
 export * from "./types.ts";
 export { authenticateRequest, parsePayloadMode } from "./sigv4.ts";
 export { verifySha256Payload } from "./payload.ts";
+export { encodeQuery, type SignOptions, signRequest } from "./signer.ts";
 export {
   decodeAwsChunked,
   type DecodeAwsChunkedOptions,

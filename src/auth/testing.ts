@@ -21,6 +21,7 @@ import {
   uriEncode,
 } from "./_crypto.ts";
 import type { ChunkSigningContext, SignableRequest } from "./types.ts";
+import { scopeOf, type SignOptions, signRequest } from "./signer.ts";
 import { concatBytes } from "../util/bytes.ts";
 
 export { EMPTY_SHA256, sha256Hex };
@@ -32,76 +33,16 @@ export interface TestCredentials {
   sessionToken?: string;
 }
 
-export interface SignForTestOptions extends TestCredentials {
-  /** Signing time (default: now). */
-  date?: Date;
-  /** x-amz-content-sha256 (default: the SHA-256 of the empty body). */
-  payloadHash?: string;
-  /**
-   * Headers to sign (lower case). Default: every header present except those clients never sign
-   * (authorization, user-agent, content-length of a streamed body is still signed if present).
-   */
-  signedHeaders?: string[];
-}
-
-const NEVER_SIGNED = new Set(["authorization", "user-agent", "expect", "x-amzn-trace-id"]);
-
-function defaultSignedHeaders(headers: Headers): string[] {
-  const names: string[] = [];
-  for (const [name] of headers) if (!NEVER_SIGNED.has(name)) names.push(name);
-  return names.sort();
-}
-
-function scopeOf(date: Date, region: string): string {
-  return `${formatAmzDate(date).slice(0, 8)}/${region}/s3/aws4_request`;
-}
+/** Options of signRequestForTest: signer.ts's. */
+export type SignForTestOptions = SignOptions;
 
 /** The signing key AWS derives for this secret, day and region. */
 export function signingKeyForTest(secretKey: string, date: Date, region: string): Uint8Array {
   return deriveSigningKey(secretKey, formatAmzDate(date).slice(0, 8), region);
 }
 
-/** A signed request (header mode): the input's headers plus x-amz-date, x-amz-content-sha256,
- * x-amz-security-token and Authorization. `signature` is also the seed of a chunked body. */
-export function signRequestForTest(
-  req: SignableRequest,
-  opts: SignForTestOptions,
-): SignableRequest & { signature: string; chunkContext: ChunkSigningContext } {
-  const date = opts.date ?? new Date();
-  const amzDate = formatAmzDate(date);
-  const headers = new Headers(req.headers);
-  headers.delete("authorization");
-  if (!headers.has("x-amz-date")) headers.set("x-amz-date", amzDate);
-  headers.set("x-amz-content-sha256", opts.payloadHash ?? EMPTY_SHA256);
-  if (opts.sessionToken !== undefined) headers.set("x-amz-security-token", opts.sessionToken);
-  const signedHeaders = opts.signedHeaders ?? defaultSignedHeaders(headers);
-  const scope = scopeOf(date, opts.region);
-  const key = signingKeyForTest(opts.secretKey, date, opts.region);
-  const canonical = canonicalRequest({
-    method: req.method,
-    rawPath: req.rawPath,
-    query: parseQuery(req.rawQuery),
-    headers,
-    signedHeaders,
-    payloadHash: headers.get("x-amz-content-sha256")!,
-    presigned: false,
-  });
-  const signature = hmacHex(key, stringToSign(amzDate, scope, canonical));
-  headers.set(
-    "authorization",
-    `${ALGORITHM} Credential=${opts.accessKey}/${scope}, SignedHeaders=${
-      signedHeaders.join(";")
-    }, Signature=${signature}`,
-  );
-  return {
-    method: req.method,
-    rawPath: req.rawPath,
-    rawQuery: req.rawQuery,
-    headers,
-    signature,
-    chunkContext: { seedSignature: signature, signingKey: key, scope, amzDate },
-  };
-}
+/** signer.ts's signRequest: header mode, any headers, any date, any payload hash. */
+export const signRequestForTest = signRequest;
 
 export interface PresignForTestOptions extends TestCredentials {
   date?: Date;

@@ -13,7 +13,8 @@
  * Where: --endpoint (or SHALE_ENDPOINT, default http://127.0.0.1:9000); who: --access-key and
  * --secret-key (or SHALE_ROOT_USER / SHALE_ROOT_PASSWORD); --region (or SHALE_REGION).
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
+import { encodeQuery, signRequest } from "../auth/mod.ts";
 import { decryptMadmin, isMadminEncrypted } from "./madmin_crypto.ts";
 
 export interface AdminCliIo {
@@ -199,28 +200,6 @@ function usage(io: AdminCliIo, problem: string): number {
   return 2;
 }
 
-/** node:crypto SHA-256 in the shape @smithy/signature-v4 wants (HMAC when given a secret). */
-class Sha256 {
-  readonly #hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined
-      ? createHash("sha256")
-      : createHmac("sha256", typeof secret === "string" ? secret : toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(typeof data === "string" ? data : toBytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
-  }
-}
-
-function toBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return v instanceof ArrayBuffer
-    ? new Uint8Array(v)
-    : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
-
 /** One SigV4-signed request to `/minio/admin/v3/<op>`. */
 export async function adminRequest(
   who: AdminTarget,
@@ -229,33 +208,23 @@ export async function adminRequest(
   query: Record<string, string>,
   body: string,
 ): Promise<{ status: number; text: string }> {
-  const url = new URL(`/minio/admin/v3/${op}`, who.endpoint);
-  // Loaded here, not at the top: main.ts imports this layer, and the signer's module graph cost
-  // ~35 ms of every server start (issue 6) although only `shale admin` uses it.
-  const { SignatureV4 } = await import("@smithy/signature-v4");
-  const signer = new SignatureV4({
-    service: "s3",
-    region: who.region,
-    credentials: { accessKeyId: who.accessKey, secretAccessKey: who.secretKey },
-    sha256: Sha256,
-  });
-  const signed = await signer.sign({
+  const rawPath = `/minio/admin/v3/${op}`;
+  const rawQuery = encodeQuery(query);
+  const url = new URL(rawPath + (rawQuery === "" ? "" : `?${rawQuery}`), who.endpoint);
+  const signed = signRequest({
     method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port !== "" ? { port: Number(url.port) } : {}),
-    path: url.pathname,
-    query,
-    headers: {
-      host: url.host,
-      "x-amz-content-sha256": createHash("sha256").update(body).digest("hex"),
-    },
-    ...(body !== "" ? { body } : {}),
+    rawPath,
+    rawQuery,
+    headers: new Headers({ host: url.host }),
+  }, {
+    accessKey: who.accessKey,
+    secretKey: who.secretKey,
+    region: who.region,
+    payloadHash: createHash("sha256").update(body).digest("hex"),
   });
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
   const r = await fetch(url, {
     method,
-    headers: signed.headers as Record<string, string>,
+    headers: signed.headers,
     ...(method === "GET" || method === "HEAD" ? {} : { body }),
   });
   const bytes = new Uint8Array(await r.arrayBuffer());
