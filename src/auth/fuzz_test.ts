@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the SigV4 header parser, the aws-chunked decoder and the POST form reader:
+ * Seeded fuzzing of the SigV4 and SigV2 header parsers, the aws-chunked decoder and the POST form reader:
  * random mutations of valid inputs must end in success or a SigV4Error, never another exception,
  * a hang, or a clean close of a signed body whose bytes changed. Every target runs through
  * `fuzz` (`_fuzz_testing.ts`): each input within INPUT_MS_MAX, the heap grown by at most
@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { authenticateRequest } from "./sigv4.ts";
+import { canonicalResourceV2, signV2, stringToSignV2 } from "./sigv2.ts";
 import { decodeAwsChunked, type DecodeAwsChunkedOptions } from "./chunked.ts";
 import { parseMultipartForm } from "./multipart.ts";
 import { type AuthOptions, type SignableRequest, SigV4Error } from "./types.ts";
@@ -199,6 +200,88 @@ Deno.test("fuzzed SigV4 requests end in success or SigV4Error", async () => {
       verified++;
       // A request that still verifies says the same as the one that was signed.
       assert.equal(fingerprint(req), fingerprint(seed), "an altered request verified");
+    }
+  });
+});
+
+/** What a SigV2 signature vouches for: its StringToSign, rebuilt from the request as sent. */
+function fingerprintV2(req: SignableRequest): string {
+  const h = req.headers;
+  const amz = [...h].filter(([n]) => n.startsWith("x-amz-") && n !== "x-amz-date")
+    .map(([n, v]) => `${n}:${v.trim()}`).sort();
+  const q = new URLSearchParams(req.rawQuery);
+  return JSON.stringify([
+    req.method,
+    h.get("content-md5") ?? "",
+    h.get("content-type") ?? "",
+    h.has("authorization") ? h.get("x-amz-date") ?? h.get("date") ?? "" : q.get("Expires"),
+    amz,
+    canonicalResourceV2(req),
+  ]);
+}
+
+Deno.test("fuzzed SigV2 requests end in success or SigV4Error", async () => {
+  const date = NOW.toUTCString();
+  const expires = String(Math.floor(NOW.getTime() / 1000) + 600);
+  const path = "/bucket/some%20key";
+  const headerSigned: SignableRequest = {
+    method: "PUT",
+    rawPath: path,
+    rawQuery: "uploadId=abc&partNumber=2",
+    headers: new Headers({
+      host: "s3.local:9000",
+      date,
+      "content-type": "text/plain",
+      "content-md5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+      "x-amz-meta-a": "b",
+    }),
+  };
+  const header = stringToSignV2({
+    method: "PUT",
+    contentMd5: "1B2M2Y8AsgTpgAmY7PhCfg==",
+    contentType: "text/plain",
+    date,
+    amzHeaders: new Map([["x-amz-meta-a", "b"]]),
+    resource: canonicalResourceV2(headerSigned),
+  });
+  headerSigned.headers.set("authorization", `AWS ${AK}:${signV2(SK, header)}`);
+  const presign = stringToSignV2({
+    method: "GET",
+    contentMd5: "",
+    contentType: "",
+    date: expires,
+    amzHeaders: new Map(),
+    resource: `${path}?versionId=v1`,
+  });
+  const presigned: SignableRequest = {
+    method: "GET",
+    rawPath: path,
+    rawQuery: `versionId=v1&AWSAccessKeyId=${AK}&Expires=${expires}&Signature=${
+      encodeURIComponent(signV2(SK, presign))
+    }`,
+    headers: new Headers({ host: "s3.local:9000" }),
+  };
+  const seeds = [headerSigned, presigned];
+  let verified = 0;
+  await fuzz("sigv2 fuzz", { ...BOUNDS, figures: () => `${verified} verified` }, async (r, run) => {
+    const seed = seeds[run % seeds.length]!;
+    const req: SignableRequest = { ...seed, headers: new Headers(seed.headers) };
+    const target = Math.floor(r() * 7);
+    const header = ["authorization", "date", "content-md5", "content-type", "x-amz-meta-a"][target];
+    if (header !== undefined) {
+      trySetHeader(req.headers, header, mutateString(req.headers.get(header) ?? "", r));
+    } else if (target === 5) req.rawPath = mutateString(req.rawPath, r);
+    else req.rawQuery = mutateString(req.rawQuery, r);
+    let result;
+    try {
+      result = await authenticateRequest(req, OPTIONS);
+    } catch (e) {
+      if (e instanceof SigV4Error) return;
+      throw new Error(`${e} for ${JSON.stringify({ ...req, headers: [...req.headers] })}`);
+    }
+    if (result.kind === "signed") {
+      verified++;
+      assert.equal(fingerprintV2(req), fingerprintV2(seed), "an altered request verified");
     }
   });
 });
