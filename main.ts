@@ -175,6 +175,17 @@ async function serve(config: ServerConfig): Promise<number> {
     await objects.close();
     return 1;
   }
+  // A role policy that does not exist (yet) is allowed, as it may be created later, but named now:
+  // until then the role's tokens get AccessDenied from AssumeRoleWithWebIdentity.
+  for (const p of oidc) {
+    for (const policy of p.rolePolicies) {
+      if (iam.policy(policy) !== undefined) continue;
+      logger.warn("An OpenID role policy does not exist on this server", {
+        provider: p.config.name,
+        policy,
+      });
+    }
+  }
   const sts = new StsService(iam, {
     rootSecretKey: credentials.secretKey,
     ...(stsMin !== undefined ? { durationSecondsMin: Number(stsMin) } : {}),

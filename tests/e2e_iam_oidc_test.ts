@@ -430,7 +430,21 @@ Deno.test("CLAIM_NAME: policies come from the named claim; a role provider may s
     SHALE_IDENTITY_OPENID_CONFIG_URL_JOBS: idp.configUrl,
     SHALE_IDENTITY_OPENID_CLIENT_ID_JOBS: JOBS,
     SHALE_IDENTITY_OPENID_ROLE_POLICY_JOBS: "readonly",
+    // A role whose first policy does not exist: named at start-up, the others work.
+    SHALE_IDENTITY_OPENID_CONFIG_URL_GHOST: idp.configUrl,
+    SHALE_IDENTITY_OPENID_CLIENT_ID_GHOST: "shale-ghost",
+    SHALE_IDENTITY_OPENID_ROLE_POLICY_GHOST: "no-such-policy,readonly",
   }), async (idp, server) => {
+    await t.step("a role policy the server does not have is named at start-up", () => {
+      const warned = server.output().split("\n").filter((l) =>
+        l.includes('"message":"An OpenID role policy does not exist on this server"')
+      ).map((l) => JSON.parse(l));
+      equal(
+        JSON.stringify(warned.map((w) => [w.provider, w.policy])),
+        '[["GHOST","no-such-policy"]]',
+      );
+    });
+
     await t.step("the named claim (a list) maps to policies; `policy` is not read", async () => {
       const r = await webIdentity(server, {
         RoleArn: anyRole,

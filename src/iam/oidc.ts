@@ -84,9 +84,12 @@ export class OidcProvider {
   #discovered: Promise<{ issuer: string; jwks: ReturnType<typeof createRemoteJWKSet> }> | undefined;
   /** The role ARN that picks this provider, when it has a role policy. */
   readonly roleArn: string | undefined;
+  /** The role policy's names (none without one). */
+  readonly rolePolicies: string[];
 
   constructor(readonly config: OidcConfig) {
     this.roleArn = config.rolePolicy !== undefined ? openIdRoleArn(config.clientId) : undefined;
+    this.rolePolicies = splitPolicies(config.rolePolicy ?? "");
   }
 
   async verify(token: string, now: Date): Promise<WebIdentity> {
@@ -109,7 +112,7 @@ export class OidcProvider {
     }
     let policies: string[];
     if (this.config.rolePolicy !== undefined) {
-      policies = splitPolicies(this.config.rolePolicy);
+      policies = [...this.rolePolicies];
     } else {
       const claim = payload[this.config.claimName ?? "policy"];
       policies = Array.isArray(claim)
