@@ -76,3 +76,16 @@ Deno.test("compile.sh runs to the end: bundle, type-check setting, includes and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("every variable the sample /etc/default/shale shows is one the server reads", async () => {
+  const { SERVER_HELP } = await import("../src/config/cli.ts");
+  const sample = await Deno.readTextFile(new URL("../systemd/shale.default", import.meta.url));
+  const unit = await Deno.readTextFile(UNIT);
+  const names = new Set(sample.match(/\bSHALE_[A-Z0-9_]+(?==)/g) ?? []);
+  equal(names.size > 5, true, [...names].join(" "));
+  for (const name of names) {
+    // SHALE_VOLUMES and SHALE_OPTS are the unit's own: its ExecStart line spells them out.
+    const known = SERVER_HELP.includes(name) || unit.includes(`$${name}`);
+    equal(known, true, `${name} is neither in \`shale server --help\` nor in the unit`);
+  }
+});
