@@ -1,0 +1,135 @@
+/**
+ * Listing throughput of a whole bucket, Shale against MinIO in the same run (bench/s3's servers:
+ * 4 drive folders, EC:2, the same credentials). Each server gets N 1-byte objects (default 10,000,
+ * under ten prefixes), then the bucket is listed with ListObjectsV2 pages of 1,000 keys:
+ * - "cold": the first walk after the objects were written;
+ * - "again": the same walk once more (Shale answers from its listing cache);
+ * - "after a write": one more PUT into the bucket, then the walk (Shale drops the bucket's listing
+ *   cache on every write, so a bucket written while it is read lists at the cold rate).
+ * Rounds alternate between the servers; the table gives the median keys/s and Shale / MinIO.
+ *
+ *   deno run -A bench/list_bench.ts [--objects N] [--rounds R]
+ */
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { ensureTools } from "./s3/_install.ts";
+import {
+  ROOT_PASSWORD,
+  ROOT_USER,
+  type RunningServer,
+  type ServerSpec,
+  startServer,
+} from "./s3/_servers.ts";
+import type { ServerName } from "./s3/_args.ts";
+
+const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const cacheDir = `${repoRoot}/bench/.cache`;
+const flag = (name: string, fallback: number) => {
+  const i = Deno.args.indexOf(name);
+  const n = i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} needs a positive integer`);
+  return n;
+};
+const OBJECTS = flag("--objects", 10_000);
+const ROUNDS = flag("--rounds", 3);
+const PAGE_KEYS = 1000;
+const PUT_CONCURRENCY = 16;
+const BUCKET = "listbench";
+const KINDS = ["cold", "again", "after a write"] as const;
+
+function clientFor(server: RunningServer): S3Client {
+  return new S3Client({
+    endpoint: `http://${server.host}`,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: ROOT_USER, secretAccessKey: ROOT_PASSWORD },
+  });
+}
+
+async function fill(s3: S3Client): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  let next = 0;
+  await Promise.all(Array.from({ length: PUT_CONCURRENCY }, async () => {
+    while (next < OBJECTS) {
+      const i = next++;
+      const key = `p${i % 10}/${crypto.randomUUID()}.bin`;
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" }));
+    }
+  }));
+}
+
+/** Keys per second of one walk over the whole bucket. */
+async function walk(s3: S3Client): Promise<number> {
+  let token: string | undefined;
+  let keys = 0;
+  const started = performance.now();
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: PAGE_KEYS, ContinuationToken: token }),
+    );
+    keys += page.KeyCount ?? 0;
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return keys / ((performance.now() - started) / 1000);
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN;
+
+const tools = await ensureTools(true, { cacheDir, log: (l) => console.error(l) });
+const root = await Deno.makeTempDir({ prefix: "shale-list-bench-" });
+const servers: { name: ServerName; server: RunningServer; s3: S3Client }[] = [];
+try {
+  for (const name of ["shale", "minio"] as const) {
+    const spec: ServerSpec = {
+      name,
+      kind: name,
+      dir: `${root}/${name}`,
+      minioBinary: tools.minio,
+      repoRoot,
+    };
+    const server = await startServer(spec);
+    const s3 = clientFor(server);
+    servers.push({ name, server, s3 });
+    const t = performance.now();
+    await fill(s3);
+    console.error(
+      `${name}: ${OBJECTS} objects written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
+  const results = new Map<string, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const { name, s3 } of servers) {
+      // Every round starts cold for Shale: a write drops its listing cache.
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `zz/round${round}`, Body: "x" }));
+      const cold = await walk(s3);
+      const again = await walk(s3);
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `zz/more${round}`, Body: "x" }));
+      const afterWrite = await walk(s3);
+      for (const [kind, v] of [[KINDS[0], cold], [KINDS[1], again], [KINDS[2], afterWrite]]) {
+        const k = `${name}\0${kind}`;
+        results.set(k, [...(results.get(k) ?? []), v as number]);
+      }
+    }
+  }
+  console.log(`whole-bucket listing, ${OBJECTS} objects, pages of ${PAGE_KEYS}, ${ROUNDS} rounds`);
+  console.log("walk            shale keys/s   minio keys/s   shale/minio");
+  for (const kind of KINDS) {
+    const shale = median(results.get(`shale\0${kind}`) ?? []);
+    const minio = median(results.get(`minio\0${kind}`) ?? []);
+    console.log(
+      `${kind.padEnd(15)} ${shale.toFixed(0).padStart(12)}   ${minio.toFixed(0).padStart(12)}   ${
+        (shale / minio).toFixed(2).padStart(11)
+      }`,
+    );
+  }
+} finally {
+  for (const { server, s3 } of servers) {
+    s3.destroy();
+    await server.stop();
+  }
+  await Deno.remove(root, { recursive: true });
+}
