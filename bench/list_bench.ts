@@ -4,8 +4,10 @@
  * under ten prefixes), then the bucket is listed with ListObjectsV2 pages of 1,000 keys:
  * - "cold": the first walk after the objects were written;
  * - "again": the same walk once more (Shale answers from its listing cache);
- * - "after a write": one more PUT into the bucket, then the walk (Shale drops the bucket's listing
- *   cache on every write, so a bucket written while it is read lists at the cold rate).
+ * - "after a write": one more PUT into the bucket, then the walk (a write drops Shale's cached
+ *   listings of every prefix it falls under: here the whole bucket's);
+ * - "p3/ after a write elsewhere": a listing of one prefix, walked once, then again after a PUT
+ *   under another prefix (Shale keeps the cached listings a write cannot change).
  * Rounds alternate between the servers; the table gives the median keys/s and Shale / MinIO.
  *
  *   deno run -A bench/list_bench.ts [--objects N] [--rounds R]
@@ -39,7 +41,7 @@ const ROUNDS = flag("--rounds", 3);
 const PAGE_KEYS = 1000;
 const PUT_CONCURRENCY = 16;
 const BUCKET = "listbench";
-const KINDS = ["cold", "again", "after a write"] as const;
+const KINDS = ["cold", "again", "after a write", "p3/ after a write elsewhere"] as const;
 
 function clientFor(server: RunningServer): S3Client {
   return new S3Client({
@@ -62,14 +64,19 @@ async function fill(s3: S3Client): Promise<void> {
   }));
 }
 
-/** Keys per second of one walk over the whole bucket. */
-async function walk(s3: S3Client): Promise<number> {
+/** Keys per second of one walk over the whole bucket (or the keys under `prefix`). */
+async function walk(s3: S3Client, prefix = ""): Promise<number> {
   let token: string | undefined;
   let keys = 0;
   const started = performance.now();
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: PAGE_KEYS, ContinuationToken: token }),
+      new ListObjectsV2Command({
+        Bucket: BUCKET,
+        Prefix: prefix,
+        MaxKeys: PAGE_KEYS,
+        ContinuationToken: token,
+      }),
     );
     keys += page.KeyCount ?? 0;
     token = page.NextContinuationToken;
@@ -109,19 +116,29 @@ try {
       const again = await walk(s3);
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `zz/more${round}`, Body: "x" }));
       const afterWrite = await walk(s3);
-      for (const [kind, v] of [[KINDS[0], cold], [KINDS[1], again], [KINDS[2], afterWrite]]) {
+      await walk(s3, "p3/");
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `zz/other${round}`, Body: "x" }));
+      const elsewhere = await walk(s3, "p3/");
+      for (
+        const [kind, v] of [
+          [KINDS[0], cold],
+          [KINDS[1], again],
+          [KINDS[2], afterWrite],
+          [KINDS[3], elsewhere],
+        ]
+      ) {
         const k = `${name}\0${kind}`;
         results.set(k, [...(results.get(k) ?? []), v as number]);
       }
     }
   }
   console.log(`whole-bucket listing, ${OBJECTS} objects, pages of ${PAGE_KEYS}, ${ROUNDS} rounds`);
-  console.log("walk            shale keys/s   minio keys/s   shale/minio");
+  console.log("walk                          shale keys/s   minio keys/s   shale/minio");
   for (const kind of KINDS) {
     const shale = median(results.get(`shale\0${kind}`) ?? []);
     const minio = median(results.get(`minio\0${kind}`) ?? []);
     console.log(
-      `${kind.padEnd(15)} ${shale.toFixed(0).padStart(12)}   ${minio.toFixed(0).padStart(12)}   ${
+      `${kind.padEnd(29)} ${shale.toFixed(0).padStart(12)}   ${minio.toFixed(0).padStart(12)}   ${
         (shale / minio).toFixed(2).padStart(11)
       }`,
     );

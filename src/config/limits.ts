@@ -97,6 +97,10 @@ export const LIST_DIR_CACHE_ENTRIES_MAX = 256;
 export const LIST_CACHE_WEIGHT_MAX = 200_000;
 /** At most this many listing snapshots (one per paging walk start) are kept. */
 export const LIST_CACHE_SNAPSHOTS_MAX = 64;
+/** Changed keys remembered (all buckets together) so that a write leaves the cached listings of
+ * other prefixes valid (object/_listing.ts DirCache); past this, older cached listings of the
+ * bucket whose change was forgotten go stale. At most this many keys of KEY_LENGTH_BYTES_MAX. */
+export const LIST_CACHE_RECENT_WRITES_MAX = 1024;
 /** Whole-file reads (records) start with one read of this many bytes: most records fit. */
 export const SMALL_READ_BYTES = 8 * KiB;
 /** Listings read this many key directories (entries and record) at once, a batch ahead (records

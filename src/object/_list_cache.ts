@@ -5,15 +5,16 @@
  * - Every listing walk produces a run of entries (objects and common prefixes) in S3 order for one
  *   (bucket, prefix, delimiter), starting after some key. A run whose walk saw no change of the
  *   bucket's generation (bumped after every committed write, delete or tag change, see DirCache)
- *   is kept as a snapshot: `after` (exclusive start), `end` (last entry), and whether the walk
- *   reached the end of the listing (`complete`).
- * - A later page whose `after` lies in [snapshot.after, snapshot.end] at the same generation is
+ *   is kept as a snapshot: `after` (exclusive start), `end` (last entry), whether the walk
+ *   reached the end of the listing (`complete`), and the generation its walk began at.
+ * - A later page whose `after` lies in [snapshot.after, snapshot.end] of a fresh snapshot is
  *   answered from the snapshot; when the snapshot runs out before the page is full and is not
  *   complete, the caller walks on from `end` and the new entries are appended (if the snapshot has
- *   not moved meanwhile). So a paging client walks the drives once, and every later listing of the
- *   same bucket, by any client, costs no I/O until the next write.
- * - A write makes every snapshot of its bucket stale at once (generation check); stale snapshots
- *   are dropped when met. The whole cache holds at most LIST_CACHE_WEIGHT_MAX weight (an entry
+ *   not moved and is still fresh). So a paging client walks the drives once, and every later
+ *   listing of the same prefix, by any client, costs no I/O until a key under it changes.
+ * - A snapshot stays exact while no key under its prefix changed since its walk began (the caller's
+ *   `fresh`, DirCache.unchangedSince): a write elsewhere in the bucket leaves it alone; stale
+ *   snapshots are dropped when met. The whole cache holds at most LIST_CACHE_WEIGHT_MAX weight (an entry
  *   weighs 1 plus its part count); the least recently used snapshots go first.
  * - Single process: the generation is local. A cluster will need to broadcast invalidations.
  */
@@ -54,12 +55,15 @@ export class ListCache {
   #snaps: Snapshot[] = [];
   #weight = 0;
 
-  /** Up to `max` entries after `after`, if a fresh snapshot covers `after`. */
+  /**
+   * Up to `max` entries after `after`, if a fresh snapshot covers `after`. `fresh(gen)`: no key
+   * under `prefix` changed since generation `gen`.
+   */
   take(
     bucket: string,
     prefix: string,
     delimiter: string,
-    gen: number,
+    fresh: (gen: number) => boolean,
     after: string,
     max: number,
   ): CachedRun | undefined {
@@ -67,7 +71,7 @@ export class ListCache {
     for (let i = this.#snaps.length - 1; i >= 0; i--) {
       const s = this.#snaps[i]!;
       if (s.id !== id) continue;
-      if (s.gen !== gen) {
+      if (!fresh(s.gen)) {
         this.#drop(i);
         continue;
       }
@@ -82,10 +86,13 @@ export class ListCache {
     return undefined;
   }
 
-  /** Appends a walk that started at `run.snapshot.end` (unless the snapshot moved or aged). */
-  extend(run: CachedRun, startedAt: string, gen: number, walked: ListEntry[], done: boolean) {
+  /**
+   * Appends a walk that started at `run.snapshot.end` (unless the snapshot moved or aged); the
+   * caller has checked that the snapshot is still fresh.
+   */
+  extend(run: CachedRun, startedAt: string, walked: ListEntry[], done: boolean) {
     const s = run.snapshot;
-    if (s.gen !== gen || s.end !== startedAt || !this.#snaps.includes(s)) return;
+    if (s.end !== startedAt || !this.#snaps.includes(s)) return;
     const w = weightOf(walked);
     if (this.#weight + w > LIST_CACHE_WEIGHT_MAX) return;
     s.entries.push(...walked);

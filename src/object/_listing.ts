@@ -5,6 +5,7 @@
  * and descends only into subtrees that can hold keys after it.
  */
 import {
+  LIST_CACHE_RECENT_WRITES_MAX,
   LIST_DIR_CACHE_ENTRIES_MAX,
   LIST_SCAN_BATCH_DIRS,
   METADATA_RECORD_BYTES_MAX,
@@ -34,9 +35,27 @@ export interface WalkEntry {
   meta: Uint8Array;
 }
 
-/** Sorted directory listings per drive, valid while their bucket's generation is unchanged. */
+/**
+ * Sorted directory listings per drive, and which keys of each bucket changed since they were read.
+ *
+ * How this works
+ * - Each bucket has a generation, bumped by every change of its keys (`touch`). The last
+ *   LIST_CACHE_RECENT_WRITES_MAX changed keys, of all buckets together, are kept with the
+ *   generation they made.
+ * - Something read at generation g for a key prefix p (a directory's listing, p being the prefix
+ *   of the keys below it; a listing snapshot of prefix p, `ListCache`) is still exact while no key
+ *   starting with p changed after g (`unchangedSince`): a write under `checkpoints/` leaves the
+ *   cached listings of `datasets/` alone. Every ancestor directory of a key has a prefix of the key
+ *   as its p, so a write that adds or prunes directories invalidates each listing it changes.
+ * - A change with no key (a bucket made or removed) makes everything the bucket had cached stale,
+ *   and so does a change that leaves the kept window unseen: the bucket's floor moves to it.
+ */
 export class DirCache {
   readonly #generations = new Map<string, number>();
+  /** Things cached before this generation of the bucket are stale. */
+  readonly #floors = new Map<string, number>();
+  /** The most recent changed keys, oldest first. */
+  readonly #recent: Array<{ bucket: string; gen: number; key: string }> = [];
   readonly #entries = new Map<string, { gen: number; cands: Candidate[] }>();
 
   /** Bumped after every change to the bucket's keys. */
@@ -44,15 +63,39 @@ export class DirCache {
     return this.#generations.get(bucket) ?? 0;
   }
 
-  touch(bucket: string): void {
-    this.#generations.set(bucket, (this.#generations.get(bucket) ?? 0) + 1);
+  /** A change of `key` in `bucket` (of the whole bucket without a key). */
+  touch(bucket: string, key?: string): void {
+    const gen = this.generation(bucket) + 1;
+    this.#generations.set(bucket, gen);
+    if (key === undefined) {
+      this.#floors.set(bucket, gen);
+      return;
+    }
+    this.#recent.push({ bucket, gen, key });
+    if (this.#recent.length > LIST_CACHE_RECENT_WRITES_MAX) {
+      const old = this.#recent.shift()!;
+      this.#floors.set(old.bucket, Math.max(this.#floors.get(old.bucket) ?? 0, old.gen));
+    }
+  }
+
+  /** True when no key of `bucket` starting with `prefix` changed after generation `gen`. */
+  unchangedSince(bucket: string, gen: number, prefix: string): boolean {
+    if (gen < (this.#floors.get(bucket) ?? 0)) return false;
+    if (gen === this.generation(bucket)) return true;
+    for (let i = this.#recent.length - 1; i >= 0; i--) {
+      const w = this.#recent[i]!;
+      if (w.bucket !== bucket) continue;
+      if (w.gen <= gen) break;
+      if (w.key.startsWith(prefix)) return false;
+    }
+    return true;
   }
 
   async get(drive: Drive, bucket: string, dir: string, base: string): Promise<Candidate[]> {
-    const gen = this.#generations.get(bucket) ?? 0;
+    const gen = this.generation(bucket);
     const id = `${drive.path}\0${dir}`;
     const hit = this.#entries.get(id);
-    if (hit !== undefined && hit.gen === gen) {
+    if (hit !== undefined && this.unchangedSince(bucket, hit.gen, base)) {
       this.#entries.delete(id);
       this.#entries.set(id, hit);
       return hit.cands;

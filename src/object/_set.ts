@@ -109,7 +109,7 @@ export interface SetContext {
   standardParity: number;
   reducedParity: number;
   /** Called after anything under a bucket changed (listing caches). */
-  touched(bucket: string): void;
+  touched(bucket: string, key: string): void;
   /** Called when a read finds a drive's record or shard of the key missing or bad (heal). */
   damaged?(bucket: string, key: string): void;
   /** Where the MD5 of large bodies runs (the server's worker); inline when absent. */
@@ -571,7 +571,7 @@ export class ErasureSet {
           }
         }));
         if (marker !== undefined) await this.#removeTmp(marker);
-        this.ctx.touched(bucket); // listings may have seen the rolled-back record
+        this.ctx.touched(bucket, key); // listings may have seen the rolled-back record
         throw new QuorumLost(
           `Only ${ok} of ${g.n} drives committed, write quorum is ${g.writeQuorum}`,
           bucket,
@@ -584,7 +584,7 @@ export class ErasureSet {
         await this.#removeDataDirs(d, kp.dir, newDataDir).catch(() => {});
       }));
       if (marker !== undefined) await this.#removeTmp(marker);
-      this.ctx.touched(bucket);
+      this.ctx.touched(bucket, key);
       return build(0);
     } finally {
       unlock();
@@ -751,7 +751,7 @@ export class ErasureSet {
       const ok = done.filter(Boolean).length;
       if (marker !== undefined) await this.#removeTmp(marker);
       const wq = this.geometryFor("STANDARD").writeQuorum;
-      this.ctx.touched(bucket);
+      this.ctx.touched(bucket, key);
       if (ok < wq) {
         throw new QuorumLost(`Only ${ok} of ${this.n} drives deleted the object`, bucket, key);
       }
@@ -856,7 +856,7 @@ export class ErasureSet {
       }
     }));
     const ok = done.filter(Boolean).length;
-    this.ctx.touched(bucket);
+    this.ctx.touched(bucket, key);
     if (ok < g.writeQuorum) {
       throw new QuorumLost(`Only ${ok} of ${this.n} drives stored ${what}`, bucket, key);
     }

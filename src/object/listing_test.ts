@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { compareKeys, DriveOffline, keyPath, META_FILE } from "../storage/mod.ts";
 import { MemoryDrive } from "../storage/memory_drive.ts";
 import { DirCache, walkDrive } from "./_listing.ts";
+import { LIST_CACHE_RECENT_WRITES_MAX } from "../config/limits.ts";
 import { bodyOf, fsCluster, memoryLayer, rng, SEED } from "./_testing.ts";
 import type { ObjectLayer } from "./types.ts";
 
@@ -238,4 +239,75 @@ Deno.test("a drive that fails in the middle of a walk fails the walk, and nothin
   } finally {
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
+});
+
+Deno.test("a write leaves cached listings of other prefixes and shows at once under its own", async () => {
+  const layer = await memoryLayer(4);
+  await layer.makeBucket("bkt");
+  const put = (k: string) =>
+    layer.putObject("bkt", k, bodyOf(new Uint8Array(1)), { size: 1, metadata: { user: {} } });
+  for (const k of ["a/1", "a/2", "b/1"]) await put(k);
+  const list = async (prefix: string) =>
+    (await layer.listObjects("bkt", { prefix, delimiter: "", after: "", maxKeys: 100 })).objects
+      .map((o) => o.key);
+  assert.deepEqual(await list("a/"), ["a/1", "a/2"]);
+  // Behind the layer's back, "a/1"'s records go: only a walk of the drives would notice.
+  for (const d of layer.sets[0]!.slots) {
+    await d!.remove(`${keyPath("bkt", "a/1").dir}/${META_FILE}`);
+  }
+  await put("b/2");
+  assert.deepEqual(await list("a/"), ["a/1", "a/2"], "served from the cache: b/2 is elsewhere");
+  assert.deepEqual(await list("b/"), ["b/1", "b/2"]);
+  await put("a/3");
+  assert.deepEqual(await list("a/"), ["a/2", "a/3"], "walked again: a key under a/ changed");
+});
+
+Deno.test("listings stay exact under random writes and deletes spread over prefixes", async () => {
+  const layer = await memoryLayer(4);
+  await layer.makeBucket("bkt");
+  const r = rng(SEED + 23);
+  const tops = ["p0", "p1", "p1/sub", "p2", "q", ""];
+  let keys: string[] = [];
+  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)]!;
+  for (let step = 0; step < 400; step++) {
+    const op = r();
+    if (op < 0.45 || keys.length === 0) {
+      const top = pick(tops);
+      const key = (top === "" ? "" : top + "/") + `k${Math.floor(r() * 60)}`;
+      await layer.putObject("bkt", key, bodyOf(new Uint8Array(1)), {
+        size: 1,
+        metadata: { user: {} },
+      });
+      if (!keys.includes(key)) keys = [...keys, key].sort(compareKeys);
+    } else if (op < 0.65) {
+      const key = pick(keys);
+      await layer.deleteObject("bkt", key);
+      keys = keys.filter((k) => k !== key);
+    } else {
+      const prefix = pick(["", "p1/", "p1/sub/", "p", "p2/k1", "q/", "k"]);
+      await listAllPages(layer, keys, prefix, pick(["", "/"]), pick([1, 3, 10, 1000]));
+    }
+  }
+});
+
+Deno.test("DirCache knows which prefixes a write changed, and forgets conservatively", () => {
+  const c = new DirCache();
+  const g0 = c.generation("x");
+  c.touch("x", "logs/1");
+  assert.equal(c.unchangedSince("x", g0, "data/"), true);
+  assert.equal(c.unchangedSince("x", g0, "logs/"), false);
+  assert.equal(c.unchangedSince("x", g0, ""), false);
+  assert.equal(c.unchangedSince("y", 0, ""), true, "another bucket");
+  // A change without a key (a bucket made or removed) makes everything before it stale.
+  const g1 = c.generation("x");
+  c.touch("x");
+  assert.equal(c.unchangedSince("x", g1, "data/"), false);
+  assert.equal(c.unchangedSince("x", c.generation("x"), "data/"), true);
+  // Past the window, a forgotten change makes older things stale, whatever its key.
+  const g2 = c.generation("x");
+  for (let i = 0; i <= LIST_CACHE_RECENT_WRITES_MAX; i++) c.touch("y", `y/${i}`);
+  c.touch("x", "logs/2");
+  assert.equal(c.unchangedSince("x", g2, "data/"), true, "x's change is still in the window");
+  for (let i = 0; i <= LIST_CACHE_RECENT_WRITES_MAX; i++) c.touch("y", `y/${i}`);
+  assert.equal(c.unchangedSince("x", g2, "data/"), false, "x's change left the window");
 });

@@ -110,7 +110,7 @@ export class ShaleObjectLayer implements ObjectLayer {
       locker: opts.locker,
       standardParity: opts.standardParity,
       reducedParity: opts.reducedParity,
-      touched: (b: string) => this.#cache.touch(b),
+      touched: (b: string, key: string) => this.#cache.touch(b, key),
       damaged: (b: string, k: string) => this.onDamaged?.(b, k),
       md5Offload: () => this.md5Offload,
     };
@@ -476,8 +476,8 @@ export class ShaleObjectLayer implements ObjectLayer {
     const result: ListObjectsResult = { objects: [], prefixes: [], isTruncated: false };
     if (maxKeys <= 0) return result;
     const gen = this.#cache.generation(bucket);
-    const unchanged = () => this.#cache.generation(bucket) === gen;
-    const run = this.#listCache.take(bucket, prefix, delimiter, gen, opts.after, maxKeys);
+    const freshSince = (g: number) => this.#cache.unchangedSince(bucket, g, prefix);
+    const run = this.#listCache.take(bucket, prefix, delimiter, freshSince, opts.after, maxKeys);
     let entries: ListEntry[];
     let truncated: boolean;
     if (run !== undefined && (run.more || run.complete)) {
@@ -492,12 +492,14 @@ export class ShaleObjectLayer implements ObjectLayer {
         from,
         maxKeys - run.entries.length,
       );
-      if (unchanged()) this.#listCache.extend(run, from, gen, w.entries, !w.truncated);
+      if (freshSince(run.snapshot.gen)) {
+        this.#listCache.extend(run, from, w.entries, !w.truncated);
+      }
       entries = [...run.entries, ...w.entries];
       truncated = w.truncated;
     } else {
       const w = await this.#walkEntries(bucket, prefix, delimiter, opts.after, maxKeys);
-      if (unchanged()) {
+      if (freshSince(gen)) {
         this.#listCache.add(bucket, prefix, delimiter, gen, opts.after, w.entries, !w.truncated);
       }
       ({ entries, truncated } = w);
