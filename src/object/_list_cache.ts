@@ -1,21 +1,21 @@
 /**
- * Listing pages served from memory while a bucket is unchanged.
+ * Listing pages served from memory while no key under their prefix changes.
  *
  * How this works:
  * - Every listing walk produces a run of entries (objects and common prefixes) in S3 order for one
- *   (bucket, prefix, delimiter), starting after some key. A run whose walk saw no change of the
- *   bucket's generation (bumped after every committed write, delete or tag change, see DirCache)
- *   is kept as a snapshot: `after` (exclusive start), `end` (last entry), whether the walk
- *   reached the end of the listing (`complete`), and the generation its walk began at.
+ *   (bucket, prefix, delimiter), starting after some key. A run whose walk saw no key under its
+ *   prefix change (a committed write, delete or tag change; see DirCache) is kept as a snapshot:
+ *   `after` (exclusive start), `end` (last entry), whether the walk reached the end of the listing
+ *   (`complete`), and the generation its walk began at.
  * - A later page whose `after` lies in [snapshot.after, snapshot.end] of a fresh snapshot is
  *   answered from the snapshot; when the snapshot runs out before the page is full and is not
  *   complete, the caller walks on from `end` and the new entries are appended (if the snapshot has
  *   not moved and is still fresh). So a paging client walks the drives once, and every later
  *   listing of the same prefix, by any client, costs no I/O until a key under it changes.
- * - A snapshot stays exact while no key under its prefix changed since its walk began (the caller's
- *   `fresh`, DirCache.unchangedSince): a write elsewhere in the bucket leaves it alone; stale
- *   snapshots are dropped when met. The whole cache holds at most LIST_CACHE_WEIGHT_MAX weight (an entry
- *   weighs 1 plus its part count); the least recently used snapshots go first.
+ * - A snapshot stays exact while no key under its prefix changed since its walk began (the
+ *   caller's `fresh`, DirCache.unchangedSince): a write elsewhere in the bucket leaves it alone;
+ *   stale snapshots are dropped when met. The whole cache holds at most LIST_CACHE_WEIGHT_MAX
+ *   weight (an entry weighs 1 plus its part count); the least recently used snapshots go first.
  * - Single process: the generation is local. A cluster will need to broadcast invalidations.
  */
 import { LIST_CACHE_SNAPSHOTS_MAX, LIST_CACHE_WEIGHT_MAX } from "../config/limits.ts";
