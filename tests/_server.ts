@@ -165,8 +165,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
         }
       } catch { /* not a JSON line */ }
     };
-    child.status.then((s) => {
+    child.status.then(async (s) => {
       clearTimeout(timer);
+      // The exit can be seen before the last lines are read from the pipes: read them all first.
+      await pumps.catch(() => {});
       reject(new Error(`Server exited with code ${s.code} before listening:\n${log}`));
     });
   });
